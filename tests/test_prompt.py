@@ -1,0 +1,62 @@
+"""The prompt renderer and the reply parser: the contract between model, data and app."""
+
+from datetime import datetime
+
+import pytest
+
+from app.calls import ToolCall
+from app.prompt.parse import ParseError, parse_reply
+from app.prompt.render import (Context, Conversation, Message, declare, render, render_example,
+                               render_prefix, messages_from_history)
+from app.tools.catalog import Catalog
+
+CTX = Context(datetime(2026, 11, 26, 9, 15), "/home/alex", ("~/Documents", "~/Downloads"))
+
+
+def test_declare_is_compact_for_builtin_tools():
+    spec = Catalog.builtin().get("create_event")
+    assert declare(spec) == "create_event(title, start, duration_minutes?:int=60, location?, notes?)"
+
+
+def test_prefix_depends_only_on_tools():
+    tools = Catalog.builtin().for_groups(["calendar"]).tools
+    conv1 = Conversation(tools, CTX, (Message("user", "hi"),))
+    conv2 = Conversation(tools, Context(datetime(2027, 1, 1), "/home/b"), (Message("user", "other"),))
+    prefix = render_prefix(tools)
+    assert render(conv1).startswith(prefix) and render(conv2).startswith(prefix)
+    assert "list_directory" not in prefix and "create_event(" in prefix
+
+
+def test_render_puts_context_request_and_open_model_turn():
+    tools = Catalog.builtin().for_groups(["files"]).tools
+    text = render(Conversation(tools, CTX, (Message("user", "what's in downloads"),)))
+    assert "Home: /home/alex. Folders: ~/Documents, ~/Downloads. Now: Thu 2026-11-26 09:15." in text
+    assert text.endswith("what's in downloads<end_of_turn>\n<start_of_turn>model\n")
+
+
+def test_training_example_target_is_the_call_and_end_of_turn():
+    tools = Catalog.builtin().for_groups(["files"]).tools
+    conv = Conversation(tools, CTX, (Message("user", "list downloads"),))
+    prompt, target = render_example(conv, Message("assistant", calls=(ToolCall("list_directory", {"path": "~/Downloads"}),)))
+    assert target == 'call:list_directory{"path": "~/Downloads"}<end_of_turn>\n'
+    assert parse_reply(target).calls == (ToolCall("list_directory", {"path": "~/Downloads"}),)
+
+
+def test_history_assistant_call_json_becomes_a_call():
+    msgs = messages_from_history([{"role": "user", "content": "a"},
+                                  {"role": "assistant", "content": '{"name": "system_status", "arguments": {}}'},
+                                  {"role": "tool", "content": '{"cpu": 3}'}])
+    assert msgs[1].calls == (ToolCall("system_status", {}),)
+    assert msgs[2].role == "tool"
+
+
+def test_parse_plain_text_and_several_calls():
+    assert parse_reply("Sure, 2+2 is 4.<end_of_turn>").text == "Sure, 2+2 is 4."
+    reply = parse_reply('call:system_status{}\ncall:list_processes{"sort_by": "memory"}')
+    assert [c.name for c in reply.calls] == ["system_status", "list_processes"]
+
+
+@pytest.mark.parametrize("bad", ['call:read_file{"path": "~/a.txt"', "call:read_file[1]", 'call:read_file["x"]', "call:{}"])
+def test_parse_malformed_call_is_a_clear_error(bad):
+    with pytest.raises(ParseError, match="tool call|arguments"):
+        parse_reply(bad)
