@@ -21,6 +21,7 @@ SUBCOMMAND_MODULES = (
     "app.eval.cli",  # deskmate eval
     "app.bench_cli",  # deskmate bench
     "app.gui.screenshots",  # deskmate screenshots
+    "app.gui.main",  # deskmate gui [--hidden], deskmate ask-popup
 )
 
 

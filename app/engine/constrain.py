@@ -1,0 +1,396 @@
+"""Constrained decoding of replies: free words, or `call:NAME{JSON}` lines that always parse.
+
+The model answers either in words or with one `call:NAME{JSON}` line per call, then
+`<end_of_turn>` (app/prompt/render.py). A small model sometimes misspells a tool, invents
+an argument or writes a number as text; under this constraint it cannot: once a reply
+starts with `call:`, only the given tools' names, their own argument names (each at most
+once, in any order, the required ones present) and values of the right JSON type can be
+generated, spaced exactly as `json.dumps(args, ensure_ascii=False)` spaces them (the
+training format). After a call comes a newline and another call, or `<end_of_turn>`.
+Words are left alone, except that no line of them may start with `call:`: parse_reply
+would read such a reply as calls, or a reader as a call that did not parse.
+
+The language is one llguidance Lark grammar: a TEXT terminal (a regular expression for
+"lines that do not start with `call:`") or call lines whose arguments are a parametric
+rule over the tool's properties, each value an embedded `%json` schema. llguidance
+computes a token mask from the grammar in tens of microseconds, except at a line start in
+words, where every one of the 262k tokens has to be checked against the `call:` rule
+(~3 ms); those few states are the same in every reply, so their masks are computed once
+per tool set and reused.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from functools import lru_cache
+from typing import Any, Callable, Mapping, Sequence
+
+import llguidance
+import numpy as np
+from tokenizers import Tokenizer
+
+from app.prompt.render import CALL_PREFIX, END
+from app.tools.catalog import ToolSpec
+
+LogitsProcessor = Callable[[list[int], np.ndarray], np.ndarray]
+
+# How render_call writes arguments: json.dumps(args, ensure_ascii=False), no other spacing.
+_JSON_STYLE = {
+    "item_separator": ", ",
+    "key_separator": ": ",
+    "whitespace_flexible": False,
+    "coerce_one_of": True,
+    "lenient": True,  # unknown keywords are ignored here; Catalog.validate is the final gate
+}
+
+# Tool names parse_reply can read back.
+_NAME = re.compile(r"[A-Za-z_][\w.\-]*\Z")
+
+# The parametric rule keeps one bit per property in a 64-bit value; wider objects fall
+# back to a single %json schema, whose properties then come in schema order.
+_MAX_ANY_ORDER = 48
+
+# BFCL and other tool sets write Python-ish type names; JSON Schema has these.
+_TYPES = {
+    "dict": "object", "object": "object", "float": "number", "double": "number",
+    "number": "number", "int": "integer", "integer": "integer", "long": "integer",
+    "str": "string", "string": "string", "bool": "boolean", "boolean": "boolean",
+    "list": "array", "array": "array", "tuple": "array", "null": "null", "none": "null",
+}
+
+# Keywords the grammar can use; everything else (description, default, optional, format,
+# examples...) is dropped: it would not constrain, or (format) would fight the user's
+# own wording, which the app resolves later.
+_KEEP = {
+    "type", "properties", "required", "items", "prefixItems", "additionalProperties",
+    "enum", "const", "anyOf", "oneOf", "allOf", "minItems", "maxItems", "minimum",
+    "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "minLength",
+    "maxLength", "pattern",
+}
+
+# What str.strip() removes (parse_reply strips the reply, then each line).
+_SPACE = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
+
+
+class ConstraintError(RuntimeError):
+    """The engine fed the constraint a token it had masked out: a bug in the caller, not the model."""
+
+
+def to_json_schema(params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A tool's parameters as a plain JSON Schema object that allows only its own arguments.
+
+    Tool sets from outside the catalog (BFCL, Seal-Tools) use `"type": "dict"`, "float",
+    "tuple", "any" and keys like "optional"; this maps them to JSON Schema, keeps only
+    the keywords that constrain, drops `required` names that are not properties, and
+    closes every object that lists its properties (`additionalProperties: false`).
+    """
+    schema = _normalize(dict(params or {}))
+    schema["type"] = "object"
+    schema.setdefault("properties", {})
+    schema.setdefault("required", [])
+    schema.setdefault("additionalProperties", False)
+    return schema
+
+
+def _normalize(schema: Any) -> Any:
+    if not isinstance(schema, Mapping):
+        return {} if schema is True or schema is None else schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key not in _KEEP:
+            continue
+        if key == "type":
+            kinds = [_TYPES.get(str(k).lower()) for k in (value if isinstance(value, list) else [value])]
+            if None in kinds:  # "any" or an unknown name: any JSON value
+                continue
+            out["type"] = kinds[0] if len(kinds) == 1 else list(dict.fromkeys(kinds))
+        elif key == "properties" and isinstance(value, Mapping):
+            out[key] = {str(k): _normalize(v) for k, v in value.items()}
+        elif key in ("items", "additionalProperties"):
+            out[key] = _normalize(value) if isinstance(value, Mapping) else value
+        elif key in ("prefixItems", "anyOf", "oneOf", "allOf") and isinstance(value, list):
+            out[key] = [_normalize(v) for v in value]
+        else:
+            out[key] = value
+    if isinstance(out.get("properties"), Mapping):
+        out.setdefault("type", "object")
+        out["required"] = [r for r in out.get("required", []) if r in out["properties"]]
+        out.setdefault("additionalProperties", False)
+    return out
+
+
+@lru_cache(maxsize=4)
+def _ll_tokenizer(tokenizer: Tokenizer) -> llguidance.LLTokenizer:
+    """llguidance's view of the vocabulary (token bytes, a trie): ~2 s for Gemma's 262k, so kept.
+
+    A reply ends with `<end_of_turn>` only, as in training (`<eos>` is never allowed).
+    """
+    end = tokenizer.token_to_id(END)
+    if end is None:
+        raise ValueError(f"The tokenizer has no {END} token; it is not a Gemma chat tokenizer.")
+    return llguidance.LLTokenizer(
+        tokenizer.to_str(), n_vocab=tokenizer.get_vocab_size(with_added_tokens=True), eos_token=[end]
+    )
+
+
+def _lark_str(text: str) -> str:
+    """A Lark string literal matching exactly `text` (llguidance reads them as JSON strings)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _chars(text: str) -> str:
+    """Characters for a regex class, each as \\x{..} so none is special."""
+    return "".join(f"\\x{{{ord(c):x}}}" for c in text)
+
+
+def _text_terminal(prefix: str = CALL_PREFIX) -> str:
+    """TEXT: replies whose first non-blank line, and every later line, does not start with `prefix`.
+
+    Written as a positive regex (no negation), which keeps llguidance on its fast path
+    in the middle of a line.
+    """
+    line_end = _chars("\n")
+    # The start of a line that is not the prefix: a first character other than the
+    # prefix's, or a proper part of the prefix followed by something else.
+    alts = [f"[^{_chars(_SPACE + prefix[0])}][^{line_end}]*"]
+    for k in range(1, len(prefix)):
+        alts.append(f"{_chars(prefix[:k])}([^{_chars(prefix[k] + chr(10))}][^{line_end}]*)?")
+    start = "(" + "|".join(alts) + ")"
+    blank = f"[{_chars(_SPACE.replace(chr(10), ''))}]*"
+    return f"TEXT: /[{_chars(_SPACE)}]*({start}({line_end}{blank}{start}?)*)?/"
+
+
+class CallGrammar:
+    """The reply language for one tool set, compiled once; `.processor()` is cheap.
+
+    `tokenizer` is the model's tokenizers.Tokenizer (its `<end_of_turn>` ends a reply);
+    `tools` are the tools the model may call (granted built-ins, or external tools
+    declared in the prompt). A tool whose argument schema llguidance cannot compile is
+    kept with any JSON value allowed for the offending argument, noted in `warnings`.
+    """
+
+    def __init__(self, tokenizer: Tokenizer, tools: Sequence[ToolSpec]):
+        unique: dict[str, ToolSpec] = {}
+        for tool in tools:
+            if not _NAME.match(tool.name):
+                raise ValueError(f"The tool name {tool.name!r} cannot be written in a call line.")
+            unique.setdefault(tool.name, tool)
+        self.tokenizer = tokenizer
+        self.tools: tuple[ToolSpec, ...] = tuple(unique.values())
+        self.warnings: list[str] = []
+        self._ll = _ll_tokenizer(tokenizer)
+        self.vocab_size: int = self._ll.vocab_size
+        self.end_id: int = self._ll.eos_token
+        self.lark = self._build_lark()
+        self._template = llguidance.LLMatcher(
+            self._ll, llguidance.LLMatcher.grammar_from_lark(self.lark), log_level=0
+        )
+        if self._template.is_error():
+            raise ValueError(f"The tool-call grammar did not compile: {self._template.get_error()[:500]}")
+        self._token_bytes = _TokenBytes(self._ll)
+        # Masks where a line of words begins (see _LineState.key): slow to compute, always
+        # the same for this grammar; filled the first time each is needed.
+        self._line_masks: dict[tuple[str, str], np.ndarray] = {}
+        self._only_end = np.ones(self.vocab_size, dtype=bool)
+        self._only_end[self.end_id] = False
+
+    def processor(self) -> "CallProcessor":
+        """A fresh logits processor for one generation."""
+        return CallProcessor(self)
+
+    # -- grammar ---------------------------------------------------------------------
+
+    def _build_lark(self) -> str:
+        lines = [_text_terminal()]
+        if not self.tools:
+            return "\n".join(["start: TEXT", *lines]) + "\n"
+        lines[:0] = ["start: TEXT | calls", 'calls: call ("\\n" call)*']
+        lines.append(f"call: {_lark_str(CALL_PREFIX)} ({' | '.join(f't{i}' for i in range(len(self.tools)))})")
+        for i, tool in enumerate(self.tools):
+            lines += self._tool_rules(i, tool)
+        return "\n".join(lines) + "\n"
+
+    def _tool_rules(self, i: int, tool: ToolSpec) -> list[str]:
+        """`NAME{` then the arguments in any order, each once, closed once the required ones are in."""
+        schema = to_json_schema(tool.parameters)
+        props: dict[str, Any] = schema["properties"]
+        any_order = (
+            set(schema) <= {"type", "properties", "required", "additionalProperties"}
+            and schema["additionalProperties"] is False
+            and len(props) <= _MAX_ANY_ORDER
+        )
+        if not any_order:
+            return [f"t{i}: {_lark_str(tool.name)} {self._json(tool.name, schema)}"]
+        if not props:
+            return [f"t{i}: {_lark_str(tool.name + '{}')}"]
+        # Required properties take the low bits, so "all required written" is one range test.
+        names = sorted(props, key=lambda n: n not in schema["required"])
+        required, width = len(schema["required"]), len(names)
+        done = f"is_ones([0:{required}])" if required else "true"
+        alts = [f'"}}" %if {done}']
+        for bit, name in enumerate(names):
+            key = json.dumps(name, ensure_ascii=False) + ": "
+            nxt = f"v{i}_{bit} a{i}::set_bit({bit})"
+            alts.append(f"{_lark_str(key)} {nxt} %if and(bit_clear({bit}), is_zeros([0:{width}]))")
+            alts.append(f"{_lark_str(', ' + key)} {nxt} %if and(bit_clear({bit}), not(is_zeros([0:{width}])))")
+        rules = [f"t{i}: {_lark_str(tool.name + '{')} a{i}::0x0", f"a{i}::_ : " + "\n  | ".join(alts)]
+        rules += [f"v{i}_{bit}: {self._json(f'{tool.name}.{name}', props[name])}" for bit, name in enumerate(names)]
+        return rules
+
+    def _json(self, where: str, schema: Mapping[str, Any]) -> str:
+        """`%json {...}` in the training format; a schema llguidance rejects becomes any JSON."""
+        full = {"x-guidance": _JSON_STYLE, **schema}
+        error = llguidance.LLMatcher.validate_grammar(llguidance.LLMatcher.grammar_from_json_schema(full), self._ll)
+        if error and not error.startswith("WARNING"):
+            self.warnings.append(f"{where}: schema not enforceable, any JSON value allowed ({error[:200]})")
+            full = {"x-guidance": _JSON_STYLE}
+        return "%json " + json.dumps(full, ensure_ascii=False)
+
+
+def _blocked(matcher: llguidance.LLMatcher, vocab_size: int) -> np.ndarray:
+    """The tokens not allowed next, as a bool array of length vocab_size (True = blocked)."""
+    bitmask = np.zeros((vocab_size + 31) // 32, dtype=np.int32)
+    matcher.unsafe_compute_mask_ptr(bitmask.ctypes.data, bitmask.nbytes)
+    np.invert(bitmask, out=bitmask)  # 8k words here rather than 262k bools later
+    return np.unpackbits(bitmask.view(np.uint8), bitorder="little")[:vocab_size].view(bool)
+
+
+class _TokenBytes:
+    """Each token's bytes, looked up once (special tokens have none)."""
+
+    def __init__(self, ll: llguidance.LLTokenizer):
+        self._ll = ll
+        self._cache: dict[int, bytes] = {}
+
+    def __getitem__(self, token: int) -> bytes:
+        found = self._cache.get(token)
+        if found is None:
+            found = b"" if self._ll.is_special_token(token) else self._ll.decode_bytes([token])
+            self._cache[token] = found
+        return found
+
+
+class _LineState:
+    """Where a reply stands relative to `call:` at a line start, from its bytes alone.
+
+    `key()` names the states whose mask is precomputed: the reply so far is a proper
+    part of `call:` ("start"), blanks then such a part ("blank"), or it is words and the
+    current line is blanks then such a part ("line"). Anywhere else it is None and the
+    matcher computes the mask (fast there).
+    """
+
+    _PARTS = {CALL_PREFIX[:k].encode() for k in range(len(CALL_PREFIX))}
+
+    def __init__(self) -> None:
+        self.head = b""  # the reply until it is known to be words or calls
+        self.words = False
+        self.calls = False
+        self.line = b""  # the current line once the reply is words
+
+    def add(self, data: bytes) -> None:
+        if self.calls or not data:
+            return
+        if not self.words:
+            self.head += data
+            text = _decode(self.head)
+            rest = text.lstrip(_SPACE) if text is not None else None
+            if rest is None or CALL_PREFIX.startswith(rest):
+                return
+            if rest.startswith(CALL_PREFIX) and rest == text:
+                self.calls = True
+                return
+            self.words = True
+            data, self.head = self.head, b""
+        cut = data.rfind(b"\n")
+        self.line = data[cut + 1:] if cut >= 0 else self.line + data
+
+    def key(self) -> tuple[str, str] | None:
+        if self.calls:
+            return None
+        if self.words:
+            text = _decode(self.line)
+            if text is None:
+                return None
+            rest = text.lstrip(_SPACE)
+            return ("line", rest) if rest.encode() in self._PARTS else None
+        text = _decode(self.head)
+        if text is None:
+            return None
+        rest = text.lstrip(_SPACE)
+        if rest.encode() not in self._PARTS:
+            return None
+        return ("start", rest) if rest == text else ("blank", rest)
+
+
+def _decode(data: bytes) -> str | None:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+class CallProcessor:
+    """Masks, step by step, every token that would leave the reply language.
+
+    Called as `(tokens, logits) -> logits` before each sampling step. `tokens` may be the
+    whole sequence or only the generated part: what is there at the first call is taken
+    as the prompt, and each later call consumes the tokens added since. Logits are masked
+    in place (disallowed -> -inf) and returned; entries past the tokenizer's vocabulary
+    (padding rows of the output layer) are masked too.
+    """
+
+    def __init__(self, grammar: CallGrammar):
+        self._grammar = grammar
+        self._matcher = grammar._template.deep_copy()
+        self._state = _LineState()
+        self._start: int | None = None
+        self._consumed = 0
+
+    @property
+    def done(self) -> bool:
+        """True once the reply has ended (`<end_of_turn>` consumed)."""
+        return self._matcher.is_stopped()
+
+    def __call__(self, tokens: Sequence[int], logits: np.ndarray) -> np.ndarray:
+        if self._start is None:
+            self._start = len(tokens)
+        for token in tokens[self._start + self._consumed:]:
+            self._advance(int(token))
+        blocked = self._blocked()
+        size = len(logits)
+        if size > len(blocked):
+            logits[len(blocked):] = -np.inf
+            size = len(blocked)
+        # Masks come in long runs (words: nearly all allowed; calls: nearly all blocked),
+        # so a masked copy is cheap here.
+        np.copyto(logits[:size], -np.inf, where=blocked[:size])
+        return logits
+
+    def allowed(self) -> np.ndarray:
+        """The tokens allowed next, as a bool array over the tokenizer's vocabulary."""
+        return ~self._blocked()
+
+    def _blocked(self) -> np.ndarray:
+        grammar = self._grammar
+        if self._matcher.is_stopped():
+            return grammar._only_end
+        key = self._state.key()
+        if key is None:
+            return _blocked(self._matcher, grammar.vocab_size)
+        mask = grammar._line_masks.get(key)
+        if mask is None:
+            mask = grammar._line_masks[key] = _blocked(self._matcher, grammar.vocab_size)
+        return mask
+
+    def _advance(self, token: int) -> None:
+        if self._matcher.is_stopped():
+            raise ConstraintError(f"Token {token} came after the end of the reply.")
+        if not self._matcher.consume_token(token):
+            raise ConstraintError(
+                f"Token {token} is not allowed here by the tool-call grammar: the engine sampled "
+                f"without applying this processor's mask. ({self._matcher.get_error()[:300]})"
+            )
+        self._consumed += 1
+        self._state.add(self._grammar._token_bytes[token])

@@ -1,0 +1,241 @@
+"""The inference engine: a built model folder in, streamed text out. Runtime-only imports.
+
+Three layers, as in mlx-lm: `_forward` runs new tokens through the graph on top of the
+KV cache and returns the last position's logits; `stream` prefills the prompt (reusing a
+cached prefix) and yields `GenerationEvent`s token by token; `generate` joins the stream.
+
+Decoding is greedy: the model proposes tool calls, where the most likely answer is the
+wanted one and the same request must give the same call. Logits processors
+`(tokens, logits) -> logits` (H3's call grammar) see full-vocabulary logits and the
+tokens generated so far.
+
+One generation runs at a time per Engine (a lock): the KV buffers are shared state.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator, Literal, Sequence
+
+import numpy as np
+import onnxruntime as ort
+from tokenizers import Tokenizer
+
+from app.engine.detokenize import StopMatcher, StreamingDetokenizer
+from app.engine.kv import KVCache, KVSnapshot
+from app.engine.session import ModelInfo, open_session
+from app.errors import DeskmateError, ModelMissing
+
+MODEL_FILE = "model.onnx"
+TOKENIZER_FILE = "tokenizer.json"
+END_OF_TURN = "<end_of_turn>"
+PREFILL_CHUNK = 512  # prompt tokens per graph run: bounds attention scratch memory on long prompts
+PREFIX_CACHE_SIZE = 4  # distinct prefixes (tool sets) kept; ~12 MB each for a 330-token prefix
+
+Finish = Literal["stop", "length", "cancelled"]
+LogitsProcessor = Callable[[list[int], np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Generation:
+    """A finished generation: its text (stop string excluded) and where the time went."""
+
+    text: str
+    tokens: tuple[int, ...]
+    prompt_tokens: int
+    cached_tokens: int  # prompt tokens whose KV came from the prefix cache
+    prefill_s: float  # prompt in -> first logits out
+    decode_s: float  # first token picked -> last token out
+    finish: Finish
+
+    @property
+    def new_tokens(self) -> int:
+        return len(self.tokens)
+
+    @property
+    def tokens_s(self) -> float:
+        """Decode speed in tokens per second."""
+        return self.new_tokens / self.decode_s if self.decode_s > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class GenerationEvent:
+    """One step of a stream: `text` is new text to show (may be ""); the last event has `result`."""
+
+    text: str
+    token: int | None = None
+    result: Generation | None = None
+
+
+def _verify_model(model_dir: Path) -> None:
+    """The manifest check of app.model.manifest: missing or corrupt files stop here, clearly."""
+    try:
+        from app.model.manifest import verify
+    except ModuleNotFoundError:  # manifest module not in this checkout yet: check the files exist
+        if not (model_dir / MODEL_FILE).is_file():
+            raise ModelMissing(f"No built model at {model_dir}. Build it with `deskmate model build`.") from None
+        return
+    verify(model_dir)
+
+
+class Engine:
+    """A loaded model: ONNX Runtime session, tokenizer, KV cache and prefix cache."""
+
+    def __init__(self, session: ort.InferenceSession, tokenizer: Tokenizer, info: ModelInfo):
+        self.session = session
+        self.tokenizer = tokenizer
+        self.info = info
+        self.kv = KVCache(info.layers, info.kv_heads, info.head_dim, info.max_context)
+        self._stop_ids = frozenset(info.eos_ids)
+        self._logits = np.zeros((1, info.output_size), np.float32)  # [B=1, V'] bound output
+        self._binding = session.io_binding()
+        self._binding.bind_ortvalue_output("logits", ort.OrtValue.ortvalue_from_numpy(self._logits))
+        self.kv.bind(self._binding)
+        self._prefixes: dict[tuple[int, ...], KVSnapshot] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, model_dir: Path, threads: int | None = None, *, spin: bool = False) -> "Engine":
+        """Load a built model folder (model.onnx, tokenizer.json, manifest.json), verified first."""
+        model_dir = Path(model_dir)
+        _verify_model(model_dir)
+        session, info = open_session(model_dir / MODEL_FILE, threads, spin=spin)
+        tokenizer = Tokenizer.from_file(str(model_dir / TOKENIZER_FILE))
+        return cls(session, tokenizer, info)
+
+    def encode(self, text: str) -> list[int]:
+        """Token ids of `text` as written (special tokens like <bos> are matched in the text)."""
+        return self.tokenizer.encode(text, add_special_tokens=False).ids
+
+    # -- the graph -----------------------------------------------------------------
+
+    def _forward(self, ids: Sequence[int]) -> np.ndarray:
+        """Run `ids` after the cached positions; returns the last position's logits [V']."""
+        total = self.kv.length + len(ids)
+        if self.kv.reserve(total):
+            self.kv.bind(self._binding)
+        b = self._binding
+        b.bind_cpu_input("input_ids", np.asarray([ids], dtype=np.int64))  # [1, T]
+        b.bind_cpu_input("seqlens_k", np.array([total - 1], dtype=np.int32))  # [1]
+        b.bind_cpu_input("total_sequence_length", np.array(total, dtype=np.int32))  # []
+        self.session.run_with_iobinding(b)  # K/V of the new tokens land in the cache buffers
+        self.kv.length = total
+        return self._logits[0]
+
+    def _prefill(self, ids: Sequence[int]) -> np.ndarray:
+        logits = self._logits[0]
+        for start in range(0, len(ids), PREFILL_CHUNK):
+            logits = self._forward(ids[start:start + PREFILL_CHUNK])
+        return logits
+
+    def _start(self, tokens: list[int], prefix: str | None) -> tuple[np.ndarray, int]:
+        """Fill the cache with `tokens`, the prefix part from the prefix cache when possible.
+
+        The prompt is always prefilled as [prefix | rest], cached or not, so a warm run does
+        exactly the arithmetic of a cold one and gives the same output, bit for bit.
+        Returns (logits after the last prompt token, number of tokens reused).
+        """
+        split = 0
+        if prefix:
+            head = self.encode(prefix)
+            while split < min(len(head), len(tokens) - 1) and head[split] == tokens[split]:
+                split += 1  # tokens shared by prefix and prompt (all of the prefix, normally)
+        key = tuple(tokens[:split])
+        snap = self._prefixes.get(key) if split else None
+        if snap is not None:
+            if self.kv.restore(snap):
+                self.kv.bind(self._binding)
+            self._prefixes[key] = self._prefixes.pop(key)  # most recently used last
+            return self._prefill(tokens[split:]), split
+        self.kv.length = 0
+        if split:
+            self._prefill(key)
+            self._prefixes[key] = self.kv.snapshot(key)
+            while len(self._prefixes) > PREFIX_CACHE_SIZE:
+                self._prefixes.pop(next(iter(self._prefixes)))
+        return self._prefill(tokens[split:]), 0
+
+    def _pick(self, generated: list[int], logits: np.ndarray, processors: Sequence[LogitsProcessor]) -> int:
+        """Greedy choice; processors see full-vocabulary logits (restricted columns expanded)."""
+        out = self.info.output_tokens
+        if not processors:
+            best = int(logits.argmax())
+            return best if out is None else int(out[best])
+        if out is None:
+            full = logits.copy()
+        else:
+            full = np.full(self.info.vocab_size, -np.inf, dtype=np.float32)
+            full[out] = logits
+        for process in processors:
+            full = process(generated, full)
+        best = int(full.argmax())
+        if not np.isfinite(full[best]):
+            raise RuntimeError("Every token was masked out: the logits processors allow nothing here.")
+        return best
+
+    # -- generation ----------------------------------------------------------------
+
+    def stream(self, prompt: str, *, max_tokens: int = 256, stop: Sequence[str] = (END_OF_TURN,),
+               processors: Sequence[LogitsProcessor] = (), cancel: threading.Event | None = None,
+               prefix: str | None = None) -> Iterator[GenerationEvent]:
+        """Generate greedily after `prompt`, yielding text as it comes.
+
+        Args:
+            prompt: the whole prompt text (app.prompt.render.render()).
+            max_tokens: token budget for the answer (finish "length" when spent).
+            stop: strings that end the answer (not included in it); <eos> always ends it.
+            processors: logits processors, applied in order before each pick.
+            cancel: set it from another thread to stop after the current token ("cancelled").
+            prefix: the start of `prompt` whose KV is cached across calls (render_prefix()).
+        Yields:
+            GenerationEvent per token with text, then a final one with `result`.
+        Raises:
+            DeskmateError: the prompt does not fit the model's context.
+        """
+        tokens = self.encode(prompt)
+        room = self.info.max_context - len(tokens)
+        if not tokens or room < 1:
+            raise DeskmateError(f"The conversation is too long for the model ({len(tokens)} tokens, "
+                                f"at most {self.info.max_context - 1}). Start a new conversation.")
+        max_tokens = min(max_tokens, room)
+        with self._lock:
+            t0 = time.perf_counter()
+            logits, cached = self._start(tokens, prefix)
+            t1 = time.perf_counter()
+            detok, stops = StreamingDetokenizer(self.tokenizer), StopMatcher(stop)
+            generated: list[int] = []
+            finish: Finish = "length"
+            while len(generated) < max_tokens:
+                if cancel is not None and cancel.is_set():
+                    finish = "cancelled"
+                    break
+                token = self._pick(generated, logits, processors)
+                if token in self._stop_ids:
+                    finish = "stop"
+                    break
+                generated.append(token)
+                text, stopped = stops.feed(detok.add(token))
+                if text:
+                    yield GenerationEvent(text, token)
+                if stopped:
+                    finish = "stop"
+                    break
+                if len(generated) < max_tokens:
+                    logits = self._forward([token])  # [V'] for the next pick
+            if finish != "stop":
+                tail = stops.feed(detok.flush())[0] + stops.flush()
+                if tail:
+                    yield GenerationEvent(tail)
+            t2 = time.perf_counter()
+        yield GenerationEvent("", result=Generation(stops.text, tuple(generated), len(tokens), cached,
+                                                    t1 - t0, t2 - t1, finish))
+
+    def generate(self, prompt: str, **options) -> Generation:
+        """`stream` run to the end; same options."""
+        for event in self.stream(prompt, **options):
+            if event.result is not None:
+                return event.result
+        raise AssertionError("stream() always ends with a result")

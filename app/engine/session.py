@@ -1,0 +1,74 @@
+"""Open the ONNX model with ONNX Runtime and read the facts the exporter stored in it.
+
+Runtime only: onnxruntime and numpy. Thread settings matter on small machines: one
+intra-op thread per physical core, no inter-op pool (the graph is one chain of ops).
+Spinning threads burn the CPU between ops and, when cores are shared with other
+programs, slow everyone down; `spin` turns it on when the machine is ours.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+# Same keys as app.model.export writes (not imported: export is build-time code).
+META_CONFIG = "deskmate.config"
+META_OUTPUT_TOKENS = "deskmate.output_tokens"
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the engine needs to know about the graph: its cache shape and output vocabulary."""
+
+    layers: int
+    kv_heads: int
+    head_dim: int
+    vocab_size: int
+    max_context: int
+    eos_ids: tuple[int, ...]
+    output_tokens: np.ndarray | None  # [V'] token id of each logits column, None = the whole vocab
+
+    @property
+    def output_size(self) -> int:
+        return self.vocab_size if self.output_tokens is None else len(self.output_tokens)
+
+
+def default_threads() -> int:
+    """One thread per physical core (hyper-threads do not help these kernels)."""
+    try:
+        import psutil
+
+        cores = psutil.cpu_count(logical=False)
+    except ImportError:  # pragma: no cover - psutil is a runtime dependency
+        cores = None
+    return max(1, cores or os.cpu_count() or 1)
+
+
+def open_session(model_path: Path, threads: int | None = None, *, spin: bool = False) -> tuple[ort.InferenceSession, ModelInfo]:
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads or default_threads()
+    so.inter_op_num_threads = 1
+    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    so.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
+    session = ort.InferenceSession(str(model_path), so, providers=["CPUExecutionProvider"])
+    return session, read_info(session)
+
+
+def read_info(session: ort.InferenceSession) -> ModelInfo:
+    meta = session.get_modelmeta().custom_metadata_map
+    if META_CONFIG not in meta:
+        raise ValueError("This ONNX file was not made by `deskmate model build` (no deskmate.config metadata).")
+    cfg = json.loads(meta[META_CONFIG])
+    out = meta.get(META_OUTPUT_TOKENS)
+    return ModelInfo(
+        layers=int(cfg["layers"]), kv_heads=int(cfg["kv_heads"]), head_dim=int(cfg["head_dim"]),
+        vocab_size=int(cfg["vocab_size"]), max_context=int(cfg["max_context"]),
+        eos_ids=tuple(int(e) for e in cfg["eos_ids"]),
+        output_tokens=np.array([int(t) for t in out.split(",")], dtype=np.int64) if out else None,
+    )

@@ -1,0 +1,111 @@
+"""Running the core off the GUI thread: agent turns, model loading and building.
+
+Workers talk to the window only through Qt signals (queued onto the GUI thread);
+they never touch a widget. The agent asks for approval by calling `approve` on the
+worker thread: the core's ApprovalBroker announces the proposal (`waiting`) and
+blocks until the GUI answers, the user stops the turn, or the time runs out (no
+answer is a deny).
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from typing import Any, Callable, Iterator
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+from app.agent.approval import ApprovalBroker
+from app.calls import Decision, DecisionKind, Proposal
+
+STOPPED = "Stopped by the user; nothing more was run."
+Approve = Callable[[Proposal], Decision]
+# Starts one agent turn: given the approval callback and a cancel flag, yields AgentEvents.
+TurnStarter = Callable[[Approve, threading.Event], Iterator[Any]]
+
+
+class TurnWorker(QObject):
+    """One agent turn on its own thread.
+
+    Signals:
+        event(object): each AgentEvent, in order.
+        waiting(object): the Proposal the agent now waits on (the card needs an answer).
+        crashed(str): an unexpected error, with the traceback for the log.
+        done(): the turn is over (after its Answer or Failed event, or a crash).
+    """
+
+    event = Signal(object)
+    waiting = Signal(object)
+    crashed = Signal(str)
+    done = Signal()
+
+    def __init__(self, start: TurnStarter, timeout_s: float):
+        super().__init__()
+        self._start = start
+        self.broker = ApprovalBroker(self.waiting.emit, timeout_s)
+        self.cancel_flag = threading.Event()
+
+    def approve(self, proposal: Proposal) -> Decision:
+        """Called by the agent on this worker's thread; blocks until answered (after Stop: denies at once)."""
+        if self.cancel_flag.is_set():
+            return Decision(DecisionKind.DENY, reason=STOPPED, by="user")
+        return self.broker(proposal)
+
+    def answer(self, proposal_id: str, decision: Decision) -> bool:
+        """Called from the GUI thread; False when the proposal no longer waits (timed out, stopped)."""
+        return self.broker.answer(proposal_id, decision)
+
+    def stop(self, reason: str = STOPPED) -> None:
+        """Called from the GUI thread: cancel generation and deny anything waiting."""
+        self.cancel_flag.set()
+        self.broker.deny_all(reason, by="user")
+
+    def deny_waiting(self, reason: str, by: str) -> None:
+        """Deny what waits now (Pause all tools, Quit) without cancelling the turn."""
+        self.broker.deny_all(reason, by=by)
+
+    def run(self) -> None:
+        try:
+            for item in self._start(self.approve, self.cancel_flag):
+                self.event.emit(item)
+        except Exception as exc:  # the GUI must survive any core bug; it shows the message
+            self.crashed.emit(f"{exc}\n\n{traceback.format_exc()}")
+        finally:
+            self.done.emit()
+
+
+class Task(QObject):
+    """A function run off the GUI thread (loading or building the model).
+
+    The function gets a `progress(message, fraction)` callback; its signals carry
+    progress, the return value, or the error message back to the GUI thread.
+    """
+
+    progress = Signal(str, float)
+    succeeded = Signal(object)
+    failed = Signal(str)
+    done = Signal()
+
+    def __init__(self, fn: Callable[[Callable[[str, float], None]], Any]):
+        super().__init__()
+        self._fn = fn
+
+    def run(self) -> None:
+        try:
+            self.succeeded.emit(self._fn(lambda message, fraction: self.progress.emit(message, float(fraction))))
+        except Exception as exc:
+            self.failed.emit(str(exc) or type(exc).__name__)
+        finally:
+            self.done.emit()
+
+
+def start_on_thread(worker: TurnWorker | Task, parent: QObject) -> QThread:
+    """Move `worker` to a new QThread owned by `parent`, run it, and clean both up when done."""
+    thread = QThread(parent)
+    worker.moveToThread(thread)
+    thread.started.connect(worker.run)
+    worker.done.connect(thread.quit)
+    thread.finished.connect(worker.deleteLater)
+    thread.finished.connect(thread.deleteLater)
+    thread.start()
+    return thread

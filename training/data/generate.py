@@ -1,0 +1,119 @@
+"""Build the training set from one seed: `python -m training.data.generate --seed 0 --out training/data/generated/`.
+
+Writes `train.jsonl` (one rendered example a line: id, source, prompt, target, calls),
+`stats.json` (the mix), and refreshes the committed dev split `training/data/dev.jsonl`
+and a small sample `training/data/sample.jsonl`. The same seed gives the same bytes.
+Dev cases never enter the training set, and nothing here reads BFCL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.tools.catalog import Catalog
+
+from training.data.catalog_gen import catalog_examples, outside_folder_examples
+from training.data.common import Example
+from training.data.external import glaive_examples, seal_examples
+from training.data.history import answer_examples, chain_examples, followup_examples
+from training.data.nocall import nocall_examples
+from training.data.seeds import load_cases, seed_examples, split
+
+HERE = Path(__file__).resolve().parent
+DEV_PATH = HERE / "dev.jsonl"
+SAMPLE_PATH = HERE / "sample.jsonl"
+MAX_PROMPT_CHARS = 2200  # longer prompts (long glaive chats) cost too much CPU time per example
+
+
+@dataclass(frozen=True)
+class Mix:
+    """How many examples of each kind; `scale` multiplies all generated kinds."""
+
+    seed_variants: float = 0.5  # share of train seeds that get a second copy in another context
+    catalog: int = 1100
+    outside: int = 60
+    nocall: int = 370
+    answers: int = 185
+    chains: int = 115
+    followups: int = 105
+    seal: int = 690
+    seal_irrelevant: int = 205
+    glaive: int = 320  # calls first, then answers after a tool result
+
+    def scaled(self, scale: float) -> "Mix":
+        s = lambda n: int(round(n * scale))  # noqa: E731
+        return Mix(self.seed_variants, s(self.catalog), s(self.outside), s(self.nocall), s(self.answers),
+                   s(self.chains), s(self.followups), s(self.seal), s(self.seal_irrelevant), s(self.glaive))
+
+
+def build_examples(seed: int, mix: Mix = Mix()) -> tuple[list[Example], list[dict]]:
+    """(training examples, dev cases), deterministic for `seed`."""
+    catalog = Catalog.builtin()
+    train_cases, dev_cases = split(load_cases())
+    rng = random.Random(seed)
+    out: list[Example] = []
+    out += seed_examples(train_cases, catalog, random.Random(rng.random()), mix.seed_variants)
+    out += catalog_examples(random.Random(rng.random()), catalog, mix.catalog)
+    out += outside_folder_examples(random.Random(rng.random()), catalog, mix.outside)
+    out += nocall_examples(random.Random(rng.random()), catalog, mix.nocall)
+    out += answer_examples(random.Random(rng.random()), catalog, mix.answers)
+    out += chain_examples(random.Random(rng.random()), catalog, mix.chains)
+    out += followup_examples(random.Random(rng.random()), catalog, mix.followups)
+    out += seal_examples(random.Random(rng.random()), mix.seal, mix.seal_irrelevant)
+    glaive_rng = random.Random(rng.random())
+    glaive = sorted(glaive_examples(glaive_rng), key=lambda ex: (not ex.is_call, glaive_rng.random()))
+    out += glaive[: mix.glaive]
+    dev_requests = {c["request"].strip().lower() for c in dev_cases}
+    kept = []
+    for ex in out:
+        ex.validate()
+        last_user = [m for m in ex.conv.messages if m.role == "user"][-1].content.strip().lower()
+        if ex.source != "seed" and last_user in dev_requests:
+            continue  # a generated request that happens to equal a dev request would leak it
+        if len(ex.rendered()[0]) > MAX_PROMPT_CHARS:
+            continue
+        kept.append(ex)
+    random.Random(seed).shuffle(kept)
+    return kept, dev_cases
+
+
+def record(ex: Example) -> dict:
+    prompt, target = ex.rendered()
+    return {"id": ex.id, "source": ex.source, "prompt": prompt, "target": target,
+            "calls": [{"name": c.name, "arguments": c.arguments} for c in ex.answer.calls]}
+
+
+def write_jsonl(path: Path, rows) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", type=Path, default=HERE / "generated")
+    ap.add_argument("--scale", type=float, default=1.0, help="multiply the generated kinds (not the seeds)")
+    args = ap.parse_args(argv)
+    examples, dev = build_examples(args.seed, Mix().scaled(args.scale))
+    rows = [record(ex) for ex in examples]
+    write_jsonl(args.out / "train.jsonl", rows)
+    write_jsonl(DEV_PATH, dev)
+    write_jsonl(SAMPLE_PATH, rows[:40])
+    stats = {"examples": len(rows), "by_source": dict(sorted(Counter(r["source"] for r in rows).items())),
+             "no_call": sum(1 for r in rows if not r["calls"]),
+             "external": sum(1 for r in rows if r["source"].startswith(("seal", "glaive"))),
+             "prompt_chars_mean": round(sum(len(r["prompt"]) for r in rows) / max(1, len(rows))),
+             "dev_cases": len(dev)}
+    (args.out / "stats.json").write_text(json.dumps(stats, indent=2) + "\n", "utf-8")
+    print(json.dumps(stats))
+
+
+if __name__ == "__main__":
+    main()
