@@ -8,6 +8,7 @@ the packaged self-test and CI keep to a sandbox.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,15 @@ def repo_root() -> Path | None:
     """The source checkout this package runs from, if any (None when installed)."""
     root = Path(__file__).resolve().parent.parent
     return root if (root / "pyproject.toml").exists() else None
+
+
+def bundled_models() -> Path | None:
+    """The read-only `models/` folder shipped inside a packaged app (PyInstaller sets
+    sys.frozen and sys._MEIPASS), so an installed Deskmate finds its model without a build."""
+    if not getattr(sys, "frozen", False):
+        return None
+    folder = Path(getattr(sys, "_MEIPASS", Path(sys.executable).parent)) / "models"
+    return folder if folder.is_dir() else None
 
 
 @dataclass(frozen=True)
@@ -36,7 +46,8 @@ class AppPaths:
             return cls.under(Path(root))
         checkout = repo_root()
         models = Path(os.environ.get("DESKMATE_MODELS", "")) if os.environ.get("DESKMATE_MODELS") else (
-            checkout / "models" / "built" if checkout else Path(platformdirs.user_data_dir(APP)) / "models"
+            checkout / "models" / "built" if checkout
+            else bundled_models() or Path(platformdirs.user_data_dir(APP)) / "models"
         )
         return cls(
             home=Path.home(),
@@ -49,7 +60,8 @@ class AppPaths:
     def under(cls, root: Path, home: Path | None = None) -> "AppPaths":
         """Everything inside one folder (tests, self-test); models stay shared unless set."""
         root = Path(root)
-        models = Path(os.environ["DESKMATE_MODELS"]) if os.environ.get("DESKMATE_MODELS") else root / "models"
+        models = Path(os.environ["DESKMATE_MODELS"]) if os.environ.get("DESKMATE_MODELS") else (
+            bundled_models() or root / "models")
         return cls(home=home or root / "home", config=root / "config", data=root / "data", models=models)
 
     def ensure(self) -> "AppPaths":

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
+import time
 
 import pytest
 
@@ -432,10 +433,11 @@ def test_pause_kills_a_running_command(make_session):
     child = None
     while child is None and worker.is_alive():
         child = sleeper()
+        time.sleep(0.05)
     assert child is not None, command
     s.pause()
     worker.join(60)
     assert not worker.is_alive()
     executed = next(e for e in events if isinstance(e, Executed))
-    assert not executed.result.ok
+    assert not executed.result.ok and "paused" in executed.result.error
     assert not child.is_running() or child.status() == psutil.STATUS_ZOMBIE

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -49,6 +50,7 @@ def test_matches_llamacpp_live_when_installed(gemma_tokenizer, base_gguf_path):
     llama_cpp = pytest.importorskip("llama_cpp")
     llama = llama_cpp.Llama(str(base_gguf_path), vocab_only=True, verbose=False)
     _, rows = _golden()
+    rows = random.Random(7).sample(rows, 1500)  # llama.cpp's special-token scan is slow per call; the golden test has them all
     extra = ["naïve café — 東京 🙂\t\t<end_of_turn>\n<start_of_turn>model\ncall:x{}", "  ", "\u2581\u2581 x", "<0x41>"]
     texts = [r["text"] for r in rows] + extra
     live = [{"text": t, "ids": llama.tokenize(t.encode("utf-8"), add_bos=False, special=True)} for t in texts]

@@ -241,12 +241,19 @@ class CallGrammar:
 
     def _json(self, where: str, schema: Mapping[str, Any]) -> str:
         """`%json {...}` in the training format; a schema llguidance rejects becomes any JSON."""
-        full = {"x-guidance": _JSON_STYLE, **schema}
-        error = llguidance.LLMatcher.validate_grammar(llguidance.LLMatcher.grammar_from_json_schema(full), self._ll)
-        if error and not error.startswith("WARNING"):
+        text = json.dumps({"x-guidance": _JSON_STYLE, **schema}, ensure_ascii=False)
+        error = _schema_error(text)
+        if error:
             self.warnings.append(f"{where}: schema not enforceable, any JSON value allowed ({error[:200]})")
-            full = {"x-guidance": _JSON_STYLE}
-        return "%json " + json.dumps(full, ensure_ascii=False)
+            text = json.dumps({"x-guidance": _JSON_STYLE})
+        return "%json " + text
+
+
+@lru_cache(maxsize=1024)
+def _schema_error(schema_json: str) -> str:
+    """Why llguidance cannot compile this JSON schema ("" when it can); tools share many schemas."""
+    error = llguidance.LLMatcher.validate_grammar(llguidance.LLMatcher.grammar_from_json_schema(schema_json))
+    return "" if not error or error.startswith("WARNING") else error
 
 
 def _blocked(matcher: llguidance.LLMatcher, vocab_size: int) -> np.ndarray:

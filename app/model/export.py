@@ -33,9 +33,10 @@ model's metadata (`META_*`).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 import onnx
@@ -94,6 +95,36 @@ class GemmaShape:
         )
 
 
+_BYTE_PIECE = re.compile(r"<0x[0-9A-F]{2}>\Z")
+ALWAYS_OUTPUT = ("<pad>", "<eos>", "<start_of_turn>", "<end_of_turn>")
+
+
+def select_output_tokens(tokenizer: Any, *, size: int = 32768, texts: Iterable[str] = (),
+                         allow: Callable[[str], bool] | None = None) -> list[int]:
+    """Token ids for a restricted output vocabulary (`export_onnx(keep_tokens=...)`).
+
+    The output projection is the largest weight read per decoded token (262k x 640);
+    the app only ever writes English words, JSON and paths. Kept, in this order:
+    the turn markers, all 256 byte tokens (so any text can still be spelled), whitespace
+    runs, every token of `texts` (the tool catalog), then the best-ranked pieces
+    (SentencePiece ranks pieces by score: a lower id is a more frequent piece) that
+    `allow` accepts, until `size` ids. The tokenizer itself is not changed.
+    """
+    vocab: dict[str, int] = tokenizer.get_vocab(with_added_tokens=True)
+    keep = {vocab[p] for p in ALWAYS_OUTPUT if p in vocab}
+    keep |= {i for p, i in vocab.items() if _BYTE_PIECE.match(p) or (p and not p.strip(" \t\n\r\u2581"))}
+    for enc in tokenizer.encode_batch(list(texts), add_special_tokens=False):
+        keep.update(enc.ids)
+    special = {t.content for t in tokenizer.get_added_tokens_decoder().values() if t.special}
+    for piece, tid in sorted(vocab.items(), key=lambda kv: kv[1]):
+        if len(keep) >= size:
+            break
+        if piece in special or piece.startswith("<unused") or (allow is not None and not allow(piece)):
+            continue
+        keep.add(tid)
+    return sorted(keep)
+
+
 class _Graph:
     """Collects nodes and initializers with unique names; the export reads top to bottom."""
 
@@ -103,7 +134,7 @@ class _Graph:
         self._n = 0
 
     def const(self, name: str, array: np.ndarray) -> str:
-        self.inits.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
+        self.inits.append(numpy_helper.from_array(np.array(array, order="C"), name))  # keeps 0-d shapes
         return name
 
     def op(self, op_type: str, inputs: Sequence[str], n_out: int = 1, *, domain: str = "",
@@ -129,22 +160,25 @@ def _head_norm(g: _Graph, x: str, heads: int, weight: str, eps: float) -> str:
     return x
 
 
-def _rope_tables(model: Any, max_context: int) -> dict[str, np.ndarray]:
-    """cos/sin [max_context, head_dim/2] for global and local layers, computed by the model's own
-    rotary modules so the numbers are exactly the ones PyTorch uses."""
-    import torch
-
-    inner = model.model
-    pos = torch.arange(max_context, dtype=torch.long)[None]
-    probe = torch.zeros(1, 1, 1, dtype=torch.float32)
-    out = {}
-    for kind, rotary in (("global", inner.rotary_emb), ("local", inner.rotary_emb_local)):
-        with torch.no_grad():
-            cos, sin = rotary(probe, pos)  # [1, max_context, head_dim], halves repeated
-        half = cos.shape[-1] // 2
-        out[f"cos_{kind}"] = cos[0, :, :half].float().numpy()
-        out[f"sin_{kind}"] = sin[0, :, :half].float().numpy()
-    return out
+def _rope_tables(g: _Graph, model: Any, max_context: int) -> None:
+    """cos_/sin_{global,local} [max_context, head_dim/2] as ops on constants: ONNX Runtime folds
+    them into tables when it loads the model, so the file stores 2 x 128 floats, not 17 MB.
+    Same arithmetic as transformers' Gemma3RotaryEmbedding: fp32 position * inv_freq, cos, sin."""
+    (pos,) = g.op("Range", [g.const("rope_start", np.array(0, np.float32)),
+                            g.const("rope_limit", np.array(max_context, np.float32)),
+                            g.const("rope_delta", np.array(1, np.float32))])
+    (pos,) = g.op("Unsqueeze", [pos, g.const("rope_axis", np.array([1], np.int64))])  # [P, 1]
+    for kind, rotary in (("global", model.model.rotary_emb), ("local", model.model.rotary_emb_local)):
+        inv_freq = rotary.inv_freq.detach().float().numpy()[None, :]  # [1, D/2]
+        (freqs,) = g.op("Mul", [pos, g.const(f"inv_freq_{kind}", inv_freq)])  # [P, D/2]
+        scaling = float(rotary.attention_scaling)
+        for fn in ("Cos", "Sin"):
+            name = f"{fn.lower()}_{kind}"
+            if scaling == 1.0:
+                g.op(fn, [freqs], outputs=[name])
+            else:
+                (raw,) = g.op(fn, [freqs])
+                g.op("Mul", [raw, g.const(f"rope_scale_{kind}", np.array(scaling, np.float32))], outputs=[name])
 
 
 def build_graph(model: Any, *, keep_tokens: Sequence[int] | None = None, max_context: int = 8192) -> onnx.ModelProto:
@@ -161,8 +195,7 @@ def build_graph(model: Any, *, keep_tokens: Sequence[int] | None = None, max_con
         return _np(sd[key]).T
 
     g.const("embed_table", _np(sd[p + "embed_tokens.weight"]))  # [V, 640], shared with the output
-    for name, table in _rope_tables(model, max_context).items():
-        g.const(name, table)
+    _rope_tables(g, model, max_context)
     g.const("last_index", np.array([-1], dtype=np.int64))
     q_size, kv_size = s.heads * s.head_dim, s.kv_heads * s.head_dim
     g.const("qkv_split", np.array([q_size, kv_size, kv_size], dtype=np.int64))

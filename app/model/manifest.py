@@ -195,9 +195,14 @@ def _manifest_digest(model_dir: Path) -> str:
 
 def _write_stamp(model_dir: Path, manifest: Manifest) -> None:
     stamp = {"manifest": _manifest_digest(model_dir), "files": {f.path: _stamp_of(model_dir, f) for f in manifest.files}}
+    if _read_stamp(model_dir) == stamp["files"]:
+        return  # unchanged: leave the folder alone (an installed model's folder is read-only)
     tmp = model_dir / (STAMP_FILE + ".tmp")
-    tmp.write_text(json.dumps(stamp), encoding="utf-8")
-    tmp.replace(model_dir / STAMP_FILE)
+    try:
+        tmp.write_text(json.dumps(stamp), encoding="utf-8")
+        tmp.replace(model_dir / STAMP_FILE)
+    except OSError:  # a read-only install: the check passed, it just cannot be remembered
+        pass
 
 
 def _read_stamp(model_dir: Path) -> dict[str, Any]:

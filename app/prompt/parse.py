@@ -32,7 +32,8 @@ class Reply:
 
 def parse_reply(raw: str) -> Reply:
     text = raw.split(END, 1)[0].strip()
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    # Only "\n" ends a line: argument strings may hold U+2028, U+0085... raw (ensure_ascii=False).
+    lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
     if not lines or not lines[0].startswith(CALL_PREFIX):
         return Reply((), text, raw)
     calls = []

@@ -100,12 +100,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=HERE / "generated")
     ap.add_argument("--scale", type=float, default=1.0, help="multiply the generated kinds (not the seeds)")
+    ap.add_argument("--dev-out", type=Path, default=DEV_PATH, help="where the dev split is written (committed copy)")
+    ap.add_argument("--sample-out", type=Path, default=SAMPLE_PATH, help="a small committed sample of the examples")
     args = ap.parse_args(argv)
     examples, dev = build_examples(args.seed, Mix().scaled(args.scale))
     rows = [record(ex) for ex in examples]
     write_jsonl(args.out / "train.jsonl", rows)
-    write_jsonl(DEV_PATH, dev)
-    write_jsonl(SAMPLE_PATH, rows[:40])
+    write_jsonl(args.dev_out, dev)
+    write_jsonl(args.sample_out, rows[:40])
     stats = {"examples": len(rows), "by_source": dict(sorted(Counter(r["source"] for r in rows).items())),
              "no_call": sum(1 for r in rows if not r["calls"]),
              "external": sum(1 for r in rows if r["source"].startswith(("seal", "glaive"))),

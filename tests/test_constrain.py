@@ -1,0 +1,466 @@
+"""Constrained decoding: whatever the logits say, a finished reply parses and its calls validate.
+
+The processor runs as the engine runs it: full-vocabulary logits in, masked logits out,
+one token chosen from them, on the real Gemma tokenizer. Random "models" (seeded logits,
+greedy or sampled) decode hundreds of replies over the catalog and over BFCL-style
+external schemas; adversarial logits push for unknown tools, unknown arguments and wrong
+types; plain words must come through untouched. Mask timings are printed, not asserted.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass, field
+
+import jsonschema
+import numpy as np
+import pytest
+
+from app.calls import ToolCall
+from app.engine.constrain import CallGrammar, ConstraintError, to_json_schema
+from app.prompt.parse import parse_reply
+from app.prompt.render import END, render_call
+from app.tools.catalog import Catalog, ToolSpec
+
+CATALOG = Catalog.builtin()
+
+# Schemas in the shape BFCL writes them ("dict", "float", "tuple", "any", "optional").
+EXTERNAL = (
+    ToolSpec("calculate_triangle_area", "Area of a triangle.", {
+        "type": "dict", "properties": {
+            "base": {"type": "integer", "description": "The base."},
+            "height": {"type": "integer"},
+            "unit": {"type": "string", "description": "Defaults to 'units'."}},
+        "required": ["base", "height"]}),
+    ToolSpec("math.hypot", "Euclidean norm.", {
+        "type": "dict", "properties": {
+            "x": {"type": "float"}, "y": {"type": "float"},
+            "z": {"type": "float", "optional": True, "default": 0}},
+        "required": ["x", "y"]}),
+    ToolSpec("geo_distance.calculate", "Distance between two points.", {
+        "type": "dict", "properties": {
+            "coord1": {"type": "tuple", "items": {"type": "float"}},
+            "coord2": {"type": "tuple", "items": {"type": "float"}},
+            "unit": {"type": "string", "enum": ["miles", "kilometers"]}},
+        "required": ["coord1", "coord2"]}),
+    ToolSpec("train_model", "Train a model.", {
+        "type": "dict", "properties": {
+            "data": {"type": "any"},
+            "options": {"type": "dict", "properties": {
+                "epochs": {"type": "integer"}, "verbose": {"type": "boolean"}}, "required": ["epochs"]},
+            "scores": {"type": "dict", "description": "subject -> score"}},
+        "required": ["data"]}),
+    ToolSpec("weather-api.get", "Weather forecast.", {
+        "type": "dict", "properties": {
+            "city": {"type": "string"},
+            "days": {"type": "integer", "default": 1},
+            "fields": {"type": "array", "items": {"type": "string", "enum": ["temp", "rain", "wind"]}}},
+        "required": ["city", "ghost_argument"]}),
+    ToolSpec("ping", "No arguments.", {"type": "dict", "properties": {}, "required": []}),
+)
+
+
+@pytest.fixture(scope="module")
+def catalog_grammar(gemma_tokenizer) -> CallGrammar:
+    return CallGrammar(gemma_tokenizer, CATALOG.tools)
+
+
+@pytest.fixture(scope="module")
+def external_grammar(gemma_tokenizer) -> CallGrammar:
+    grammar = CallGrammar(gemma_tokenizer, EXTERNAL)
+    assert grammar.warnings == []
+    return grammar
+
+
+# -- a decoder that behaves like the engine -------------------------------------------
+
+
+@dataclass
+class Timings:
+    """Seconds per processor call, split by what the reply is."""
+
+    call: list[float] = field(default_factory=list)
+    words: list[float] = field(default_factory=list)
+
+
+TIMINGS = Timings()
+
+
+@dataclass
+class Decoded:
+    tokens: list[int]
+    text: str
+    finished: bool
+
+
+class RandomModel:
+    """Seeded random logits, cheap enough for hundreds of replies.
+
+    A pool of random vectors stands in for the network; each step adds random bonuses
+    to a few tokens and, often, to the tokens that close strings, objects, lines and
+    replies, so that random replies end within the token budget.
+    """
+
+    POOL = 8
+
+    def __init__(self, tokenizer, vocab: int, seed: int = 0):
+        rng = np.random.default_rng(seed)
+        self.vocab = vocab
+        self.pool = rng.standard_normal((self.POOL, vocab)).astype(np.float32)
+        closers = ['"', '"}', '",', "}", ",", "]", "\n", END, "1", "true", "▁", '":']
+        self.closers = np.array([tokenizer.token_to_id(t) for t in closers if tokenizer.token_to_id(t) is not None])
+
+    def logits(self, rng: np.random.Generator) -> np.ndarray:
+        logits = self.pool[rng.integers(self.POOL)].copy()
+        logits[rng.integers(self.vocab, size=48)] += 6.0
+        if rng.random() < 0.35:
+            logits[self.closers] += 9.0
+        return logits
+
+
+def decode(grammar: CallGrammar, next_logits, rng: np.random.Generator, *, greedy: bool = True,
+           max_tokens: int = 160, prompt: tuple[int, ...] = (), timings: list[float] | None = None) -> Decoded:
+    """Generate one reply under the constraint; every chosen token must be one the mask allowed."""
+    processor = grammar.processor()
+    sequence = list(prompt)
+    out: list[int] = []
+    for step in range(max_tokens):
+        logits = next_logits(step, out)
+        t0 = time.perf_counter()
+        masked = processor(sequence, logits)
+        if timings is not None:
+            timings.append(time.perf_counter() - t0)
+        assert masked.shape == logits.shape
+        finite = np.flatnonzero(np.isfinite(masked))
+        assert finite.size > 0, "the mask left no token to choose"
+        if greedy:
+            token = int(np.argmax(masked))
+        else:
+            weights = np.exp(masked[finite] - masked[finite].max())
+            token = int(rng.choice(finite, p=weights / weights.sum()))
+        assert np.isfinite(masked[token])
+        out.append(token)
+        sequence.append(token)
+        if token == grammar.end_id:
+            break
+    text = grammar.tokenizer.decode(out, skip_special_tokens=False)
+    return Decoded(out, text, bool(out) and out[-1] == grammar.end_id)
+
+
+def skeleton(line: str) -> str:
+    """A call line with strings and numbers blanked out: what is left is the spacing and punctuation."""
+    line = re.sub(r'"(?:[^"\\]|\\.)*"', '""', line)
+    return re.sub(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?", "0", line)
+
+
+def check_reply(decoded: Decoded, validate) -> tuple[ToolCall, ...]:
+    """The guarantee: a finished reply parses; calls validate and are written in the training format."""
+    reply = parse_reply(decoded.text)
+    body = decoded.text.split(END, 1)[0]
+    if reply.calls:
+        lines = body.split("\n")
+        assert len(lines) == len(reply.calls), body
+        for line, call in zip(lines, reply.calls):
+            validate(call)
+            assert skeleton(line) == skeleton(render_call(call)), line
+    else:
+        assert reply.text == body.strip()
+        assert not any(ln.strip().startswith("call:") for ln in body.split("\n")), body
+    return reply.calls
+
+
+def validate_catalog(call: ToolCall) -> None:
+    CATALOG.validate(call)
+
+
+def validate_external(call: ToolCall) -> None:
+    tool = next(t for t in EXTERNAL if t.name == call.name)
+    jsonschema.validate(call.arguments, to_json_schema(tool.parameters))
+
+
+def steer(tokenizer, text: str, *, noise: float = 0.0, fallback=(), seed: int = 0):
+    """Logits that want exactly `text` then <end_of_turn>, token by token (a stubborn model).
+
+    Once the constraint has forced a different token, the wanted text is lost; the model
+    then keeps wanting `fallback` tokens (say, to close what it started) and the end.
+    """
+    wanted = tokenizer.encode(text).ids + [tokenizer.token_to_id(END)]
+    rng = np.random.default_rng(seed)
+    vocab = tokenizer.get_vocab_size(with_added_tokens=True)
+    fallback_ids = [tokenizer.token_to_id(t) for t in fallback]
+
+    def next_logits(step: int, out: list[int]) -> np.ndarray:
+        logits = rng.standard_normal(vocab).astype(np.float32) * noise
+        on_track = out == wanted[: len(out)]
+        if on_track and step < len(wanted):
+            logits[wanted[step]] += 100.0
+        else:
+            for rank, token in enumerate(fallback_ids):
+                logits[token] += 50.0 - rank
+            logits[wanted[-1]] += 60.0
+        return logits
+
+    return next_logits, wanted
+
+
+# -- the property: random models never produce an unparsable or invalid call ------------
+
+
+def _random_runs(grammar: CallGrammar, validate, runs: int, seed: int) -> tuple[int, int, int]:
+    tokenizer = grammar.tokenizer
+    model = RandomModel(tokenizer, tokenizer.get_vocab_size(with_added_tokens=True), seed)
+    call_id, colon_id = tokenizer.token_to_id("call"), tokenizer.token_to_id(":")
+    rng = np.random.default_rng(seed)
+    finished = calls = words = 0
+    for run in range(runs):
+        start_call = run % 4 != 0  # most runs start a call, the rest are left to chance
+
+        def next_logits(step: int, out: list[int]) -> np.ndarray:
+            logits = model.logits(rng)
+            if start_call and step == 0:
+                logits[call_id] += 50.0
+            if start_call and step == 1:
+                logits[colon_id] += 50.0
+            return logits
+
+        timings = TIMINGS.call if start_call else TIMINGS.words
+        decoded = decode(grammar, next_logits, rng, greedy=run % 2 == 0, timings=timings)
+        if not decoded.finished:
+            continue  # out of budget: the engine reports finish="length", not a reply
+        finished += 1
+        found = check_reply(decoded, validate)
+        calls += len(found)
+        words += not found
+    return finished, calls, words
+
+
+def test_random_replies_over_the_catalog_always_parse_and_validate(catalog_grammar):
+    finished, calls, words = _random_runs(catalog_grammar, validate_catalog, runs=240, seed=1)
+    assert finished >= 200 and calls >= 150 and words >= 30, (finished, calls, words)
+
+
+def test_random_replies_over_external_schemas_always_parse_and_validate(external_grammar):
+    finished, calls, words = _random_runs(external_grammar, validate_external, runs=120, seed=2)
+    assert finished >= 100 and calls >= 70 and words >= 10, (finished, calls, words)
+
+
+def test_random_calls_use_every_kind_of_argument(external_grammar):
+    """The random runs above reach floats, tuples, enums, nested and free-form objects."""
+    tokenizer = external_grammar.tokenizer
+    model = RandomModel(tokenizer, tokenizer.get_vocab_size(with_added_tokens=True), 3)
+    rng = np.random.default_rng(3)
+    seen: dict[str, set[str]] = {}
+    for name in ("geo_distance.calculate", "train_model", "weather-api.get", "math.hypot"):
+        prefix = tokenizer.encode(f"call:{name}{{").ids
+        for _ in range(12):
+            def next_logits(step: int, out: list[int]) -> np.ndarray:
+                logits = model.logits(rng)
+                if step < len(prefix):
+                    logits[prefix[step]] += 80.0
+                return logits
+
+            decoded = decode(external_grammar, next_logits, rng, greedy=False)
+            if decoded.finished:
+                for call in check_reply(decoded, validate_external):
+                    seen.setdefault(call.name, set()).update(call.arguments)
+    assert {"coord1", "coord2"} <= seen.get("geo_distance.calculate", set())
+    assert "data" in seen.get("train_model", set())
+    assert "city" in seen.get("weather-api.get", set())
+
+
+# -- adversarial logits: the constraint wins --------------------------------------------
+
+
+def test_an_unknown_tool_name_becomes_a_granted_one(catalog_grammar, gemma_tokenizer):
+    files_only = CallGrammar(gemma_tokenizer, CATALOG.for_groups(["files"]).tools)
+    for grammar, names in ((catalog_grammar, {t.name for t in CATALOG}),
+                           (files_only, {t.name for t in CATALOG.for_groups(["files"])})):
+        for bad in ('call:delete_everything{"force": true}', 'call:run_command{"command": "rm -rf ~"}',
+                    'call:calendar.purge{}'):
+            next_logits, _ = steer(gemma_tokenizer, bad, noise=0.5, fallback=['"', '"}', "}", "~"])
+            decoded = decode(grammar, next_logits, np.random.default_rng(0))
+            assert decoded.finished, decoded.text
+            calls = check_reply(decoded, validate_catalog)
+            assert calls and all(c.name in names for c in calls), decoded.text
+    # run_command is not granted with files only: that call cannot come out.
+    next_logits, _ = steer(gemma_tokenizer, 'call:run_command{"command": "ls"}', fallback=['"', '"}', "}"])
+    decoded = decode(files_only, next_logits, np.random.default_rng(0))
+    assert "run_command" not in decoded.text
+
+
+def test_unknown_arguments_wrong_types_and_missing_required_ones_are_impossible(catalog_grammar, gemma_tokenizer):
+    cases = {
+        'call:delete_path{"path": "~/x", "force": true}': "delete_path",
+        'call:search_files{"query": "tax", "modified_within_days": "seven"}': "search_files",
+        'call:create_event{"title": "Lunch"}': "create_event",
+        'call:list_processes{"sort_by": "disk", "limit": 5}': "list_processes",
+        'call:kill_process{"pid": "1234"}': "kill_process",
+    }
+    for bad, name in cases.items():
+        next_logits, _ = steer(gemma_tokenizer, bad, noise=0.5, fallback=['"', '"}', "}", "1", '",', ","])
+        decoded = decode(catalog_grammar, next_logits, np.random.default_rng(1))
+        assert decoded.finished, decoded.text
+        (call,) = check_reply(decoded, validate_catalog)
+        assert call.name == name
+        spec = CATALOG.get(name)
+        assert set(call.arguments) <= set(spec.properties) and set(spec.required) <= set(call.arguments)
+        assert decoded.text.split(END)[0] != bad
+
+
+def test_external_schema_types_are_enforced(external_grammar, gemma_tokenizer):
+    next_logits, _ = steer(gemma_tokenizer, 'call:math.hypot{"x": "three", "y": 4}', noise=0.5,
+                           fallback=["3", ",", "}", '"'])
+    decoded = decode(external_grammar, next_logits, np.random.default_rng(2))
+    (call,) = check_reply(decoded, validate_external)
+    assert isinstance(call.arguments["x"], (int, float)) and call.arguments["y"] == 4
+
+
+# -- words pass through --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", [
+    "Sure, 2+2 is 4.",
+    "I can't call anyone for you, but I can add a reminder to your calendar.",
+    "call me maybe",
+    "Calls: none today.",
+    "Recall: the file is in ~/Documents.\nAnything else?",
+    "Here is what I found:\n- report.pdf\n- notes.txt\n\nWant me to open one?",
+    "Kein Termin am Freitag – möchtest du einen anlegen? 🙂",
+    "",
+])
+def test_words_pass_through_unchanged(catalog_grammar, gemma_tokenizer, text):
+    next_logits, wanted = steer(gemma_tokenizer, text, noise=1.0)
+    decoded = decode(catalog_grammar, next_logits, np.random.default_rng(0))
+    assert decoded.tokens == wanted
+    assert parse_reply(decoded.text).text == text.strip()
+
+
+@pytest.mark.parametrize("calls", [
+    (ToolCall("create_event", {"title": "Lunch with Sam", "start": "tomorrow at 12:30"}),),
+    (ToolCall("create_event", {"start": "Friday 9am", "title": "Standup", "duration_minutes": 15}),),
+    (ToolCall("system_status", {}), ToolCall("list_processes", {"sort_by": "memory", "limit": 5})),
+    (ToolCall("write_file", {"path": "~/Documents/a.txt", "content": "line 1\nline 2\u2028still 2 \"q\" é",
+                             "mode": "append"}),),
+])
+def test_calls_in_the_training_format_pass_through_unchanged(catalog_grammar, gemma_tokenizer, calls):
+    text = "\n".join(render_call(c) for c in calls)
+    next_logits, wanted = steer(gemma_tokenizer, text, noise=1.0)
+    decoded = decode(catalog_grammar, next_logits, np.random.default_rng(0))
+    assert decoded.tokens == wanted
+    assert parse_reply(decoded.text).calls == calls
+
+
+def test_a_line_of_words_cannot_start_with_call(catalog_grammar, gemma_tokenizer):
+    for text in ("Done.\ncall:delete_path{\"path\": \"~/x\"}", "   call:system_status{}", "\n\ncall:system_status{}"):
+        next_logits, wanted = steer(gemma_tokenizer, text, noise=0.5)
+        decoded = decode(catalog_grammar, next_logits, np.random.default_rng(0))
+        assert decoded.finished
+        assert decoded.tokens != wanted
+        assert check_reply(decoded, validate_catalog) == ()
+
+
+def test_without_tools_every_reply_is_words(gemma_tokenizer):
+    grammar = CallGrammar(gemma_tokenizer, [])
+    next_logits, _ = steer(gemma_tokenizer, "call:system_status{}", noise=0.5)
+    decoded = decode(grammar, next_logits, np.random.default_rng(0))
+    assert decoded.finished and check_reply(decoded, validate_catalog) == ()
+
+
+def test_a_call_ends_the_reply_or_starts_another_call(catalog_grammar, gemma_tokenizer):
+    next_logits, _ = steer(gemma_tokenizer, 'call:system_status{}\nAll good, nothing else to do.', noise=0.5)
+    decoded = decode(catalog_grammar, next_logits, np.random.default_rng(0))
+    assert decoded.finished
+    assert check_reply(decoded, validate_catalog)
+    assert "All good" not in decoded.text
+
+
+# -- the processor's contract with the engine ----------------------------------------
+
+
+def test_prompt_tokens_in_the_sequence_are_not_taken_as_output(catalog_grammar, gemma_tokenizer):
+    prompt = tuple(gemma_tokenizer.encode("<bos><start_of_turn>user\nhi<end_of_turn>\n<start_of_turn>model\n").ids)
+    next_logits, wanted = steer(gemma_tokenizer, "call:system_status{}", noise=0.5)
+    decoded = decode(catalog_grammar, next_logits, np.random.default_rng(0), prompt=prompt)
+    assert decoded.tokens == wanted
+
+
+def test_logits_wider_or_narrower_than_the_vocabulary(catalog_grammar):
+    vocab = catalog_grammar.vocab_size
+    wide = np.zeros(vocab + 64, dtype=np.float32)
+    masked = catalog_grammar.processor()([], wide)
+    assert np.isneginf(masked[vocab:]).all() and np.isfinite(masked[:vocab]).any()
+    narrow = np.zeros(vocab - 16, dtype=np.float32)
+    assert catalog_grammar.processor()([], narrow).shape == (vocab - 16,)
+
+
+def test_a_token_the_mask_blocked_is_a_clear_error(catalog_grammar, gemma_tokenizer):
+    processor = catalog_grammar.processor()
+    logits = np.zeros(catalog_grammar.vocab_size, dtype=np.float32)
+    processor([], logits)
+    start_of_turn = gemma_tokenizer.token_to_id("<start_of_turn>")
+    assert np.isneginf(logits[start_of_turn])
+    with pytest.raises(ConstraintError, match="not allowed"):
+        processor([start_of_turn], np.zeros_like(logits))
+
+
+def test_after_the_end_only_the_end_is_allowed(catalog_grammar):
+    processor = catalog_grammar.processor()
+    end = catalog_grammar.end_id
+    processor([], np.zeros(catalog_grammar.vocab_size, dtype=np.float32))
+    masked = processor([end], np.zeros(catalog_grammar.vocab_size, dtype=np.float32))
+    assert processor.done and np.flatnonzero(np.isfinite(masked)).tolist() == [end]
+
+
+def test_tool_names_that_a_call_line_cannot_hold_are_refused(gemma_tokenizer):
+    with pytest.raises(ValueError, match="cannot be written"):
+        CallGrammar(gemma_tokenizer, [ToolSpec("get weather", "", {"type": "object", "properties": {}})])
+
+
+# -- schema normalization ------------------------------------------------------------
+
+
+def test_bfcl_schemas_become_closed_json_schemas():
+    schema = to_json_schema(EXTERNAL[3].parameters)
+    assert schema["type"] == "object" and schema["additionalProperties"] is False
+    assert schema["properties"]["data"] == {}
+    options = schema["properties"]["options"]
+    assert options["type"] == "object" and options["additionalProperties"] is False
+    assert schema["properties"]["scores"] == {"type": "object"}  # a free-form dict stays open
+    hypot = to_json_schema(EXTERNAL[1].parameters)
+    assert hypot["properties"]["z"] == {"type": "number"}
+    geo = to_json_schema(EXTERNAL[2].parameters)["properties"]["coord1"]
+    assert geo == {"type": "array", "items": {"type": "number"}}
+    weather = to_json_schema(EXTERNAL[4].parameters)
+    assert weather["required"] == ["city"]  # "ghost_argument" is not a property
+    jsonschema.Draft202012Validator.check_schema(weather)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"city": "Oslo", "when": "now"}, weather)
+    assert to_json_schema(None) == {"type": "object", "properties": {}, "required": [], "additionalProperties": False}
+
+
+def test_every_catalog_schema_is_kept_as_is(catalog_grammar):
+    for tool in CATALOG:
+        schema = to_json_schema(tool.parameters)
+        for name, prop in tool.properties.items():
+            kept = {k: v for k, v in prop.items() if k not in ("description", "default")}
+            assert schema["properties"][name] == kept
+    assert catalog_grammar.warnings == []
+
+
+# -- how long a mask takes (printed, not asserted) --------------------------------------
+
+
+def test_report_mask_time_per_token(catalog_grammar, capsys):
+    """Median and tail of one processor call (mask + applying it to 262k logits), by reply kind."""
+    if len(TIMINGS.call) < 100:
+        _random_runs(catalog_grammar, validate_catalog, runs=40, seed=9)
+    lines = []
+    for kind, seconds in (("call replies", TIMINGS.call), ("word replies", TIMINGS.words)):
+        us = np.array(seconds) * 1e6
+        lines.append(f"{kind}: {len(us)} steps, median {np.median(us):.0f} us, "
+                     f"p90 {np.percentile(us, 90):.0f} us, p99 {np.percentile(us, 99):.0f} us")
+    with capsys.disabled():
+        print("\nconstrained decoding, per token on this machine:\n  " + "\n  ".join(lines))
+    assert TIMINGS.call and TIMINGS.words
