@@ -441,3 +441,17 @@ def test_pause_kills_a_running_command(make_session):
     executed = next(e for e in events if isinstance(e, Executed))
     assert not executed.result.ok and "paused" in executed.result.error
     assert not child.is_running() or child.status() == psutil.STATUS_ZOMBIE
+
+
+def test_cancel_between_calls_runs_no_more(make_session, app_paths):
+    s = make_session([write("one.txt", "1") + "\n" + write("two.txt", "2")])
+    cancel = threading.Event()
+
+    def approve_then_stop(proposal):
+        cancel.set()  # the user pressed Stop while answering the first card
+        return once()
+
+    events = list(s.ask("write both", approve_then_stop, cancel=cancel))
+    assert (app_paths.home / "Documents" / "one.txt").exists()
+    assert not (app_paths.home / "Documents" / "two.txt").exists()
+    assert isinstance(events[-1], Failed) and "Cancelled" in events[-1].message

@@ -94,7 +94,7 @@ class EngineModel:
         """Load the engine now (the GUI does this in the background at start)."""
         with self._lock:
             if self._assistant is None:
-                from app.engine import Engine  # runtime-only imports, deferred: onnxruntime is heavy
+                from app.engine.engine import Engine  # runtime-only imports, deferred: onnxruntime is heavy
                 from app.engine.assistant import Assistant
 
                 engine = Engine.load(self.model_dir, threads=self.threads)

@@ -92,6 +92,9 @@ class Agent:
                 return
             messages.append(Message("assistant", calls=reply.calls))
             for call in reply.calls:
+                if cancel is not None and cancel.is_set():
+                    yield self._fail(turn, "Cancelled; the remaining calls were not run.")
+                    return
                 result = yield from self._handle(turn, call, approve)
                 messages.append(Message("tool", tool_result_text(result)))
             if self.policy.paused:

@@ -45,13 +45,27 @@ def quantize_blocks(w_nk: np.ndarray, block_size: int) -> tuple[np.ndarray, np.n
     return q.astype(np.uint8), scales.astype(np.float32)
 
 
+def quantize_columns(w_kn: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric per-output-column int8: (q [K, N] int8, scales [N] float32)."""
+    scales = np.abs(w_kn).max(axis=0) / 127.0
+    safe = np.where(scales == 0, 1.0, scales)
+    q = np.clip(np.rint(w_kn / safe), -127, 127).astype(np.int8)
+    return q, scales.astype(np.float32)
+
+
 def _matmul_nbits(a: str, b: str, scales: str, out: str, k: int, n: int, block_size: int, name: str) -> onnx.NodeProto:
     return helper.make_node("MatMulNBits", [a, b, scales], [out], name=name, domain=MS,
                             K=k, N=n, bits=BITS, block_size=block_size, accuracy_level=4)
 
 
-def quantize_graph(model: onnx.ModelProto, *, block_size: int = 32, embed_block_size: int = 64) -> onnx.ModelProto:
-    """Rewrite `model` (from app.model.export.build_graph) in place with 8-bit weights."""
+def quantize_graph(model: onnx.ModelProto, *, layers: str = "dynamic", block_size: int = 32,
+                   embed_block_size: int = 64) -> onnx.ModelProto:
+    """Rewrite `model` (from app.model.export.build_graph) in place with 8-bit weights.
+
+    layers: "dynamic" = DynamicQuantizeMatMul (per-column int8 weights, activations quantized
+    per call; MLAS's VNNI/AMX integer GEMM, 5x faster on long prompts), or "nbits" =
+    MatMulNBits (block-wise weights and activations, more precise, slow prefill).
+    """
     graph = model.graph
     inits = {t.name: t for t in graph.initializer}
     consumers: dict[str, int] = {}
@@ -78,7 +92,14 @@ def quantize_graph(model: onnx.ModelProto, *, block_size: int = 32, embed_block_
     drop.add("embed_table")
 
     for node in graph.node:
-        if node.op_type == "MatMul" and node.input[1] in inits:
+        if node.op_type == "MatMul" and node.input[1] in inits and layers == "dynamic":
+            base = node.input[1]
+            q, s = quantize_columns(numpy_helper.to_array(inits[base]))  # [K, N] int8, [N]
+            new_inits += [numpy_helper.from_array(q, base + ".q"), numpy_helper.from_array(s, base + ".scales")]
+            drop.add(base)
+            nodes.append(helper.make_node("DynamicQuantizeMatMul", [node.input[0], base + ".q", base + ".scales"],
+                                          node.output, name=node.name, domain=MS))
+        elif node.op_type == "MatMul" and node.input[1] in inits:
             w = numpy_helper.to_array(inits[node.input[1]])  # [K, N]
             q, s = quantize_blocks(np.ascontiguousarray(w.T), block_size)
             base = node.input[1]
@@ -112,7 +133,9 @@ def quantize_graph(model: onnx.ModelProto, *, block_size: int = 32, embed_block_
     return model
 
 
-def quantize_int8(fp32_path: Path, out_path: Path, *, block_size: int = 32, embed_block_size: int = 64) -> Path:
+def quantize_int8(fp32_path: Path, out_path: Path, *, layers: str = "dynamic", block_size: int = 32,
+                  embed_block_size: int = 64) -> Path:
     """Quantize `fp32_path` (app.model.export) into `out_path` (+ `out_path.data`); returns out_path."""
     model = onnx.load(str(fp32_path), load_external_data=True)
-    return save_model(quantize_graph(model, block_size=block_size, embed_block_size=embed_block_size), Path(out_path))
+    quantize_graph(model, layers=layers, block_size=block_size, embed_block_size=embed_block_size)
+    return save_model(model, Path(out_path))
