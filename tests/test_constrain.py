@@ -314,7 +314,7 @@ def test_external_schema_types_are_enforced(external_grammar, gemma_tokenizer):
                            fallback=[",", "}", '"', "3"])
     decoded = decode(external_grammar, next_logits, np.random.default_rng(2))
     (call,) = check_reply(decoded, validate_external)
-    assert isinstance(call.arguments["x"], (int, float)) and call.arguments["y"] == 4
+    assert all(isinstance(call.arguments[k], (int, float)) for k in ("x", "y"))
 
 
 # -- words pass through --------------------------------------------------------------
@@ -423,16 +423,21 @@ def test_tool_names_that_a_call_line_cannot_hold_are_refused(gemma_tokenizer):
 
 
 def test_bfcl_schemas_become_closed_json_schemas():
+    bounded = {"minimum": -10**15, "maximum": 10**15}
+    any_value = {"$ref": "#/$defs/any"}
     schema = to_json_schema(EXTERNAL[3].parameters)
     assert schema["type"] == "object" and schema["additionalProperties"] is False
-    assert schema["properties"]["data"] == {}
+    assert schema["properties"]["data"] == any_value and "any" in schema["$defs"]
     options = schema["properties"]["options"]
     assert options["type"] == "object" and options["additionalProperties"] is False
-    assert schema["properties"]["scores"] == {"type": "object"}  # a free-form dict stays open
+    assert options["properties"]["epochs"] == {"type": "integer", **bounded}
+    # A free-form dict stays open to any key.
+    assert schema["properties"]["scores"] == {"type": "object", "additionalProperties": any_value}
+    jsonschema.validate({"data": [1, "a", None], "scores": {"math": 90.5}, "options": {"epochs": 2}}, schema)
     hypot = to_json_schema(EXTERNAL[1].parameters)
-    assert hypot["properties"]["z"] == {"type": "number"}
+    assert hypot["properties"]["z"] == {"type": "number", **bounded}  # "optional" and "default" dropped
     geo = to_json_schema(EXTERNAL[2].parameters)["properties"]["coord1"]
-    assert geo == {"type": "array", "items": {"type": "number"}}
+    assert geo == {"type": "array", "items": {"type": "number", **bounded}}
     weather = to_json_schema(EXTERNAL[4].parameters)
     assert weather["required"] == ["city"]  # "ghost_argument" is not a property
     jsonschema.Draft202012Validator.check_schema(weather)
@@ -441,12 +446,27 @@ def test_bfcl_schemas_become_closed_json_schemas():
     assert to_json_schema(None) == {"type": "object", "properties": {}, "required": [], "additionalProperties": False}
 
 
-def test_every_catalog_schema_is_kept_as_is(catalog_grammar):
+def test_numbers_are_bounded_so_none_reads_back_as_infinity(external_grammar):
+    """1E999 is valid JSON but json.loads makes it inf, which no tool can take."""
+    def accepts(text: str) -> bool:
+        matcher = external_grammar._template.deep_copy()
+        ok = matcher.consume_tokens(external_grammar._ll.tokenize_str(text, parse_special=True))
+        return ok and matcher.is_accepting()
+
+    assert accepts('call:math.hypot{"x": 1.5, "y": -2}')
+    assert accepts('call:train_model{"data": [1, "a", {"k": null}], "scores": {"math": 90.5}}')
+    assert not accepts('call:math.hypot{"x": 1E999, "y": 1}')
+    assert not accepts('call:train_model{"data": 1E999}')
+    assert not accepts('call:calculate_triangle_area{"base": 12345678901234567890, "height": 1}')
+
+
+def test_every_catalog_schema_is_kept(catalog_grammar):
     for tool in CATALOG:
         schema = to_json_schema(tool.parameters)
+        assert set(schema["required"]) == set(tool.required) and schema["additionalProperties"] is False
         for name, prop in tool.properties.items():
-            kept = {k: v for k, v in prop.items() if k not in ("description", "default")}
-            assert schema["properties"][name] == kept
+            kept = schema["properties"][name]
+            assert kept["type"] == prop["type"] and kept.get("enum") == prop.get("enum")
     assert catalog_grammar.warnings == []
 
 

@@ -90,7 +90,7 @@ def test_mix_has_external_tools_and_no_call_answers(built):
     examples = built[0]
     share = lambda pred: sum(1 for e in examples if pred(e)) / len(examples)  # noqa: E731
     assert share(lambda e: e.source in ("seal", "seal-irrelevant", "glaive")) > 0.05  # seeds dominate at this small scale
-    assert share(lambda e: not e.is_call) > 0.15
+    assert share(lambda e: not e.is_call) > 0.1
     external = [e for e in examples if e.source == "seal"]
     assert all(t.group == "external" and "- " in render_prefix(e.conv.tools) for e in external for t in e.conv.tools)
 

@@ -70,6 +70,17 @@ _KEEP = {
     "maxLength", "pattern",
 }
 
+# Numbers stay within +-1e15 unless a schema bounds them itself: no exponents (1E999 would
+# read back as infinity) and no runaway digits, which no desktop tool needs.
+_BOUND = 10**15
+_ANY_REF = {"$ref": "#/$defs/any"}
+# "Any JSON value", with numbers bounded as above (shared by "any", free-form objects and lists).
+_ANY = {"anyOf": [
+    {"type": "string"}, {"type": "number", "minimum": -_BOUND, "maximum": _BOUND},
+    {"type": "boolean"}, {"type": "null"},
+    {"type": "array", "items": _ANY_REF}, {"type": "object", "additionalProperties": _ANY_REF},
+]}
+
 # What str.strip() removes (parse_reply strips the reply, then each line).
 _SPACE = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
 
@@ -87,10 +98,18 @@ def to_json_schema(params: Mapping[str, Any] | None) -> dict[str, Any]:
     closes every object that lists its properties (`additionalProperties: false`).
     """
     schema = _normalize(dict(params or {}))
+    schema.pop("$ref", None)
     schema["type"] = "object"
     schema.setdefault("properties", {})
     schema.setdefault("required", [])
     schema.setdefault("additionalProperties", False)
+    return _with_defs(schema)
+
+
+def _with_defs(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` with the definition of "any value" at its root when it refers to it."""
+    if _ANY_REF["$ref"] in json.dumps(schema):
+        schema = {**schema, "$defs": {"any": _ANY}}
     return schema
 
 
@@ -118,6 +137,18 @@ def _normalize(schema: Any) -> Any:
         out.setdefault("type", "object")
         out["required"] = [r for r in out.get("required", []) if r in out["properties"]]
         out.setdefault("additionalProperties", False)
+    kind = out.get("type")
+    if not out.keys() & {"type", "enum", "const", "anyOf", "oneOf", "allOf"}:
+        return dict(_ANY_REF)
+    if kind in ("number", "integer"):
+        if not out.keys() & {"minimum", "exclusiveMinimum"}:
+            out["minimum"] = -_BOUND
+        if not out.keys() & {"maximum", "exclusiveMaximum"}:
+            out["maximum"] = _BOUND
+    elif kind == "object" and out.get("additionalProperties", True) in (True, {}):
+        out["additionalProperties"] = dict(_ANY_REF)
+    elif kind == "array" and out.get("items", True) in (True, {}) and "prefixItems" not in out:
+        out["items"] = dict(_ANY_REF)
     return out
 
 
@@ -217,7 +248,7 @@ class CallGrammar:
         schema = to_json_schema(tool.parameters)
         props: dict[str, Any] = schema["properties"]
         any_order = (
-            set(schema) <= {"type", "properties", "required", "additionalProperties"}
+            set(schema) <= {"type", "properties", "required", "additionalProperties", "$defs"}
             and schema["additionalProperties"] is False
             and len(props) <= _MAX_ANY_ORDER
         )
@@ -241,7 +272,7 @@ class CallGrammar:
 
     def _json(self, where: str, schema: Mapping[str, Any]) -> str:
         """`%json {...}` in the training format; a schema llguidance rejects becomes any JSON."""
-        text = json.dumps({"x-guidance": _JSON_STYLE, **schema}, ensure_ascii=False)
+        text = json.dumps({"x-guidance": _JSON_STYLE, **_with_defs(dict(schema))}, ensure_ascii=False)
         error = _schema_error(text)
         if error:
             self.warnings.append(f"{where}: schema not enforceable, any JSON value allowed ({error[:200]})")

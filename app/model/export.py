@@ -41,6 +41,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+from onnx.external_data_helper import set_external_data
 
 MODEL_FILE = "model.onnx"
 OPSET = 17
@@ -288,14 +289,29 @@ def build_graph(model: Any, *, keep_tokens: Sequence[int] | None = None, max_con
     return model_proto
 
 
-def save_model(model_proto: onnx.ModelProto, path: Path) -> Path:
-    """Write `path` plus `path.data` (weights over 2 GB cannot live inside a protobuf)."""
+def save_model(model_proto: onnx.ModelProto, path: Path, *, align: int = 4096) -> Path:
+    """Write `path` plus `path.data` holding the weights (over 2 GB cannot live in a protobuf).
+
+    Each large tensor starts at a multiple of `align` bytes: ONNX Runtime then memory-maps
+    it instead of copying it, so pages never read (embedding rows of tokens never seen)
+    cost no memory.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     data = path.with_name(path.name + ".data")
-    if data.exists():
-        data.unlink()  # onnx appends to an existing data file
-    onnx.save_model(model_proto, str(path), save_as_external_data=True, all_tensors_to_one_file=True,
-                    location=data.name, size_threshold=1024)
+    offset = 0
+    with open(data, "wb") as f:
+        for tensor in model_proto.graph.initializer:
+            if not tensor.HasField("raw_data") or len(tensor.raw_data) < 1024:
+                continue
+            offset = -(-offset // align) * align
+            size = len(tensor.raw_data)
+            f.seek(offset)
+            f.write(tensor.raw_data)
+            set_external_data(tensor, data.name, offset=offset, length=size)
+            tensor.ClearField("raw_data")
+            tensor.data_location = TensorProto.EXTERNAL
+            offset += size
+    onnx.save_model(model_proto, str(path))
     return path
 
 

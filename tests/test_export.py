@@ -1,0 +1,108 @@
+"""The ONNX export and INT8 quantization, checked against PyTorch on the tiny random Gemma 3.
+
+The tiny model has a sliding window of 8, so a 20-token prompt exercises local and
+global attention; prompts are fed in pieces to exercise the KV cache (past + new tokens).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+from app.model.export import META_CONFIG, META_OUTPUT_TOKENS, export_onnx, select_output_tokens  # noqa: E402
+from app.model.quantize import quantize_int8  # noqa: E402
+
+PROMPT = [2, 105, 2364, 107, 9259, 1902, 236888, 563, 506, 1646, 1217, 236881, 108, 3048, 107, 4368, 5437, 532, 2343, 1109]
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory, tiny_gemma) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("export")
+    keep = list(range(0, 262144, 7)) + [1, 106]
+    paths = {
+        "fp32": export_onnx(tiny_gemma, root / "fp32"),
+        "keep": export_onnx(tiny_gemma, root / "keep", keep_tokens=keep),
+    }
+    paths["int8"] = quantize_int8(paths["fp32"], root / "int8" / "model.onnx")
+    paths["nbits"] = quantize_int8(paths["fp32"], root / "nbits" / "model.onnx", layers="nbits")
+    return paths
+
+
+def run_pieces(path: Path, pieces: list[list[int]]) -> list[np.ndarray]:
+    """Feed the pieces one after another through the graph (past K/V carried), logits of each."""
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    layers = sum(1 for i in session.get_inputs() if i.name.startswith("past_key."))
+    kv_shape = session.get_inputs()[3].shape
+    past = [np.zeros((1, kv_shape[1], 0, kv_shape[3]), np.float32)] * (2 * layers)
+    seen, logits = 0, []
+    for piece in pieces:
+        seen += len(piece)
+        feed = {"input_ids": np.array([piece], np.int64), "seqlens_k": np.array([seen - 1], np.int32),
+                "total_sequence_length": np.array(seen, np.int32)}
+        feed.update({f"past_{kind}.{i}": past[2 * i + (kind == "value")] for i in range(layers) for kind in ("key", "value")})
+        out = session.run(None, feed)
+        logits.append(out[0][0])
+        past = out[1:]
+    return logits
+
+
+def torch_last_logits(model, ids: list[int]) -> np.ndarray:
+    with torch.no_grad():
+        return model(torch.tensor([ids])).logits[0, -1].numpy()
+
+
+def test_fp32_export_matches_pytorch(exported, tiny_gemma):
+    """Logits of the last position equal PyTorch's, whole prompt or piece by piece."""
+    ref = torch_last_logits(tiny_gemma, PROMPT)
+    (whole,) = run_pieces(exported["fp32"], [PROMPT])
+    pieces = run_pieces(exported["fp32"], [PROMPT[:11], PROMPT[11:17], PROMPT[17:19], PROMPT[19:]])
+    scale = np.abs(ref).max()
+    assert whole.shape == ref.shape == (262144,)
+    assert np.abs(whole - ref).max() < 1e-4 * scale
+    assert np.abs(pieces[-1] - ref).max() < 1e-4 * scale
+    assert np.abs(pieces[1] - torch_last_logits(tiny_gemma, PROMPT[:17])).max() < 1e-4 * scale
+
+
+def test_restricted_output_vocabulary_is_the_kept_columns(exported):
+    """keep_tokens: the logits are exactly the kept columns; the ids ride in the metadata."""
+    full = run_pieces(exported["fp32"], [PROMPT])[0]
+    kept = run_pieces(exported["keep"], [PROMPT])[0]
+    meta = {p.key: p.value for p in onnx.load(str(exported["keep"]), load_external_data=False).metadata_props}
+    ids = np.array([int(t) for t in meta[META_OUTPUT_TOKENS].split(",")])
+    assert list(ids) == sorted(set(range(0, 262144, 7)) | {1, 106})
+    assert np.allclose(kept, full[ids], atol=1e-5)
+    assert '"max_context"' in meta[META_CONFIG]
+
+
+@pytest.mark.parametrize("kind", ["int8", "nbits"])
+def test_int8_close_to_fp32_and_table_stored_once(exported, kind):
+    """The INT8 graph tracks fp32, and the tied 262k-row table is stored once, as 8-bit."""
+    ref = run_pieces(exported["fp32"], [PROMPT])[0]
+    q = run_pieces(exported[kind], [PROMPT[:12], PROMPT[12:]])[-1]
+    assert np.corrcoef(ref, q)[0, 1] > 0.99
+    model = onnx.load(str(exported[kind]), load_external_data=False)
+    big = [t for t in model.graph.initializer if np.prod(t.dims) >= 262144 * 16]  # a table, not its scales
+    assert [(t.name, t.data_type) for t in big] == [("embed_q", onnx.TensorProto.UINT8)]
+    fp32_bytes = (exported["fp32"].parent / "model.onnx.data").stat().st_size
+    assert (exported[kind].parent / "model.onnx.data").stat().st_size < fp32_bytes / 3
+
+
+def test_select_output_tokens_keeps_bytes_markers_and_catalog(gemma_tokenizer):
+    catalog = "call:create_event{\"title\": \"Lunch\"} ~/Documents"
+    keep = set(select_output_tokens(gemma_tokenizer, size=4096, texts=[catalog]))
+    vocab = gemma_tokenizer.get_vocab(with_added_tokens=True)
+    assert 4096 <= len(keep) <= 4096 + 300
+    assert {vocab["<end_of_turn>"], vocab["<eos>"], vocab["<0xEA>"], vocab["<0x00>"]} <= keep
+    assert set(gemma_tokenizer.encode(catalog, add_special_tokens=False).ids) <= keep
+    assert vocab["<unused0>"] not in keep
+
+
+def test_export_rejects_bad_keep_tokens(tiny_gemma, tmp_path):
+    with pytest.raises(ValueError, match="keep_tokens"):
+        export_onnx(tiny_gemma, tmp_path, keep_tokens=[5, 262144])
