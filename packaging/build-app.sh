@@ -9,11 +9,11 @@
 #   DESKMATE_MODEL_NAME    which built model to ship (default: deskmate-v1)
 #   DESKMATE_MODEL_DIR     ship this model folder instead of AppPaths.for_user().models/NAME
 #
-# After PyInstaller it checks what it made: the bundled model verifies from inside the frozen
-# app, no build-time package (torch, transformers, gguf, optimum, onnx) is in the folder, and
-# every shared library in it resolves (ldd), writing the system libraries it uses to
-# build/app-system-libs.txt (build-deb.sh turns them into Depends).
-set -euo pipefail
+# After PyInstaller it checks what it made: no build-time package (torch, transformers, gguf,
+# optimum, onnx) is in the folder, and the frozen app finds and accepts its bundled model.
+# (build-deb.sh then checks the system libraries it links against the package's Depends.)
+set -Eeuo pipefail
+trap 'printf "[%s] failed at line %s: %s\n" "$(basename "$0")" "$LINENO" "$BASH_COMMAND" >&2' ERR
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 PY=${PYTHON:-$ROOT/.venv/bin/python}
@@ -62,55 +62,18 @@ say "running PyInstaller (a few minutes on 2 cores)"
 "$PY" -m PyInstaller --noconfirm --log-level WARN --distpath "$ROOT/dist" --workpath "$WORK" \
     packaging/deskmate.spec
 INTERNAL=$DIST/_internal
-BUNDLED_MODEL=$INTERNAL/models/$(basename "$MODEL_DIR")
 
-# 4. Make the model folder installable read-only: readable by everyone, whole-second mtimes (a .deb keeps
-#    seconds only) and a fresh `.verified` stamp, so the installed app checks sizes instead of re-hashing
-#    ~300 MB at every start.
+# 4. Readable by everyone; the model sealed (whole-second mtimes + its check stamp); nothing of the
+#    model-building stack (torch, transformers, gguf, optimum, onnx) in the folder.
 chmod -R u+rwX,go+rX,go-w "$DIST"
-"$PY" - "$BUNDLED_MODEL" <<'EOF'
-import os, sys
-from pathlib import Path
-from app.model.manifest import STAMP_FILE, verify
-model = Path(sys.argv[1])
-(model / STAMP_FILE).unlink(missing_ok=True)
-for p in model.rglob("*"):
-    st = p.stat()
-    os.utime(p, ns=(st.st_atime_ns // 10**9 * 10**9, st.st_mtime_ns // 10**9 * 10**9))
-verify(model, full=True, check_current=False)
-EOF
+"$PY" packaging/finish_bundle.py "$INTERNAL" >&2
 
-# 5. Nothing of the model-building stack may ship.
-FORBIDDEN=$(find "$INTERNAL" -maxdepth 2 \( -iname 'torch*' -o -iname 'transformers*' -o -iname 'gguf*' \
-    -o -iname 'optimum*' -o -iname 'onnx' -o -iname 'onnx-*' -o -iname 'peft*' -o -iname 'accelerate*' \
-    -o -iname 'libtorch*' \) -print)
-[ -z "$FORBIDDEN" ] || die "build-time packages slipped into the bundle: $FORBIDDEN"
-
-# 6. Every shared library in the folder resolves; list the system ones it needs.
-: > "$ROOT/build/app-system-libs.txt"
-MISSING=""
-while IFS= read -r -d '' so; do
-    out=$(LD_LIBRARY_PATH="$INTERNAL:$INTERNAL/PySide6/Qt/lib" ldd "$so" 2>/dev/null || true)
-    while read -r lib _ path _; do
-        case "$path" in
-            not) MISSING="$MISSING $lib(${so#$INTERNAL/})" ;;
-            /*) case "$path" in "$DIST"/*) ;; *) echo "$lib $path" >> "$ROOT/build/app-system-libs.txt" ;; esac ;;
-        esac
-    done <<< "$(grep "=>" <<< "$out" || true)"
-done < <(find "$DIST" -type f \( -name '*.so' -o -name '*.so.*' -o -name deskmate \) -print0)
-sort -u -o "$ROOT/build/app-system-libs.txt" "$ROOT/build/app-system-libs.txt"
-if [ -n "$MISSING" ]; then
-    # Not fatal here: a system library may simply not be installed on the build machine.
-    # smoke-deb.sh checks the installed copy after apt has pulled the package's Depends.
-    say "warning: libraries not found on this machine:$MISSING"
-fi
-
-# 7. The frozen app starts, and finds and verifies its bundled model (in a throwaway home).
+# 5. The frozen app starts, and finds and verifies its bundled model (in a throwaway home).
 TMPHOME=$(mktemp -d)
 trap 'rm -rf "$TMPHOME"' EXIT
-HOME=$TMPHOME XDG_CONFIG_HOME=$TMPHOME/.config XDG_DATA_HOME=$TMPHOME/.local/share \
+env -i PATH="$PATH" HOME="$TMPHOME" XDG_CONFIG_HOME="$TMPHOME/.config" XDG_DATA_HOME="$TMPHOME/.local/share" \
     "$DIST/deskmate" --version >&2
-HOME=$TMPHOME XDG_CONFIG_HOME=$TMPHOME/.config XDG_DATA_HOME=$TMPHOME/.local/share \
+env -i PATH="$PATH" HOME="$TMPHOME" XDG_CONFIG_HOME="$TMPHOME/.config" XDG_DATA_HOME="$TMPHOME/.local/share" \
     "$DIST/deskmate" model info --name "$(basename "$MODEL_DIR")" >&2 \
     || die "the frozen app does not accept its bundled model (see above)."
 

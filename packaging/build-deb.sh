@@ -7,16 +7,18 @@
 # Environment:
 #   PYTHON                 the Python with Deskmate installed (default: .venv/bin/python)
 #   DESKMATE_DEB_VERSION   package version (default: app.__version__)
-#   DESKMATE_DEB_COMPRESS  dpkg-deb compressor: xz (default, smallest), zstd or gzip (faster to build)
+#   DESKMATE_DEB_COMPRESS  dpkg-deb compressor: zstd (default: fast, and the INT8 model barely
+#                          compresses, so xz saves little for many times the build time), xz or gzip
 #
 # Layout: /opt/deskmate (the app folder, read-only), /usr/bin/deskmate (a wrapper), the desktop
 # entry in /usr/share/applications, icons in /usr/share/icons/hicolor. The maintainer scripts only
 # refresh the menu and icon caches: nobody's ~/.config/deskmate or ~/.local/share/deskmate is touched.
-set -euo pipefail
+set -Eeuo pipefail
+trap 'printf "[%s] failed at line %s: %s\n" "$(basename "$0")" "$LINENO" "$BASH_COMMAND" >&2' ERR
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 PY=${PYTHON:-$ROOT/.venv/bin/python}
-COMPRESS=${DESKMATE_DEB_COMPRESS:-xz}
+COMPRESS=${DESKMATE_DEB_COMPRESS:-zstd}
 
 say() { printf '[build-deb] %s\n' "$*" >&2; }
 die() { printf '[build-deb] error: %s\n' "$*" >&2; exit 1; }

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Install the .deb on this machine and check it as a user would meet it, then remove it.
 #
-#   packaging/smoke-deb.sh [DEB] [--out DIR]
+#   packaging/smoke-deb.sh [DEB] [--out DIR] [--screenshot PNG]
 #
 # DEB defaults to the newest dist/deskmate_*_amd64.deb; DIR (default build/smoke) receives
-# results.json, selftest.log and installed-app.png (a screenshot of the installed app on Xvfb).
+# results.json (sizes, start-up times) and the logs; PNG (default docs/screenshots/installed-app.png)
+# is a screenshot of the installed app on Xvfb.
 # Needs root (apt-get installs the package and its Depends). Steps:
 #   1. apt-get install ./DEB (pulls the Depends); every bundled library resolves (debdeps --strict);
 #      the command, desktop entry and icons are where the desktop looks for them.
@@ -14,14 +15,17 @@
 #   4. Upgrade to a bumped version of the same package, then remove and purge it: the user's
 #      config and data (in the throwaway home) must be byte-for-byte unchanged, /opt/deskmate gone,
 #      and the installed files unmodified while it ran (dpkg --verify).
-set -euo pipefail
+set -Eeuo pipefail
+trap 'printf "[%s] failed at line %s: %s\n" "$(basename "$0")" "$LINENO" "$BASH_COMMAND" >&2' ERR
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 OUT=$ROOT/build/smoke
+SHOT=$ROOT/docs/screenshots/installed-app.png
 DEB=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --out) OUT=$2; shift 2 ;;
+        --screenshot) SHOT=$2; shift 2 ;;
         *) DEB=$1; shift ;;
     esac
 done
@@ -34,7 +38,7 @@ die() { printf '[smoke-deb] FAILED: %s\n' "$*" >&2; exit 1; }
 DEB=$(cd "$(dirname "$DEB")" && pwd)/$(basename "$DEB")
 [ "$(id -u)" = 0 ] || die "run as root: it installs the package with apt-get."
 command -v apt-get >/dev/null && command -v dpkg >/dev/null || die "needs apt-get and dpkg (Debian/Ubuntu)."
-mkdir -p "$OUT"
+mkdir -p "$OUT" "$(dirname "$SHOT")"
 export DEBIAN_FRONTEND=noninteractive
 
 # Tools for the check itself (not Depends of the package).
@@ -48,9 +52,13 @@ if [ ${#MISSING_TOOLS[@]} -gt 0 ]; then
 fi
 
 PIDS=()
+INSTALLED=0
 TMP=$(mktemp -d /tmp/deskmate-smoke.XXXXXX)
 cleanup() {
+    if [ -n "${APP_PID:-}" ]; then kill "$APP_PID" 2>/dev/null || true; fi
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    # A failed run does not leave its package behind.
+    if [ "$INSTALLED" = 1 ] && dpkg -s deskmate >/dev/null 2>&1; then dpkg --purge deskmate >/dev/null 2>&1 || true; fi
     rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -73,6 +81,7 @@ fi
 VERSION=$(dpkg-deb -f "$DEB" Version)
 DEB_BYTES=$(stat -c %s "$DEB")
 say "installing $DEB ($((DEB_BYTES / 1024 / 1024)) MiB)"
+INSTALLED=1
 apt-get install -y -qq "$DEB" > "$OUT/apt-install.log" 2>&1 || { cat "$OUT/apt-install.log" >&2; die "apt-get install"; }
 [ "$(command -v deskmate)" = /usr/bin/deskmate ] || die "no /usr/bin/deskmate on PATH"
 INSTALLED_KB=$(dpkg-query -W -f='${Installed-Size}' deskmate)
@@ -93,15 +102,18 @@ APPENV+=(DBUS_SESSION_BUS_ADDRESS="$DBUS_ADDR")
 # gnome-keyring-daemon --unlock reads the login password on stdin and prints its variables.
 KEYRING_OUT=$(printf 'smoke' | "${APPENV[@]}" gnome-keyring-daemon --unlock --components=secrets 2>/dev/null || true)
 # Its pid, asked of the bus (the daemon forks away; it also exits with our bus).
-KEYRING_PID=$(DBUS_SESSION_BUS_ADDRESS=$DBUS_ADDR dbus-send --session --print-reply --dest=org.freedesktop.DBus / \
-    org.freedesktop.DBus.GetConnectionUnixProcessID string:org.freedesktop.secrets 2>/dev/null | awk '/uint32/ {print $2}')
-[ -n "$KEYRING_PID" ] && PIDS+=("$KEYRING_PID")
-[ -n "$KEYRING_PID" ] || say "warning: no Secret Service came up ($KEYRING_OUT); the keyring check will say so"
+KEYRING_PID=""
+for _ in $(seq 50); do
+    KEYRING_PID=$(DBUS_SESSION_BUS_ADDRESS=$DBUS_ADDR dbus-send --session --print-reply --dest=org.freedesktop.DBus / \
+        org.freedesktop.DBus.GetConnectionUnixProcessID string:org.freedesktop.secrets 2>/dev/null \
+        | awk '/uint32/ {print $2}' || true)
+    [ -n "$KEYRING_PID" ] && break
+    sleep 0.1
+done
+if [ -n "$KEYRING_PID" ]; then PIDS+=("$KEYRING_PID"); else say "warning: no Secret Service came up ($KEYRING_OUT); the keyring check will say so"; fi
 say "deskmate --selftest (installed copy)"
-set +e
-"${APPENV[@]}" QT_QPA_PLATFORM=offscreen timeout 600 deskmate --selftest > "$OUT/selftest.log" 2>&1
-SELFTEST_RC=$?
-set -e
+SELFTEST_RC=0
+"${APPENV[@]}" QT_QPA_PLATFORM=offscreen timeout 600 deskmate --selftest > "$OUT/selftest.log" 2>&1 || SELFTEST_RC=$?
 cat "$OUT/selftest.log" >&2
 [ "$SELFTEST_RC" = 0 ] || die "deskmate --selftest exited $SELFTEST_RC"
 
@@ -148,7 +160,7 @@ FIRST=$LAUNCH_S
 # Let it settle (model loading, first-run welcome) so the screenshot shows the real window.
 sleep "${DESKMATE_SMOKE_SETTLE_S:-12}"
 kill -0 "$APP_PID" 2>/dev/null || die "the app quit on its own (see $OUT/app-run-1.log)"
-import -display "$DISPLAY_NUM" -window root "$OUT/installed-app.png"
+import -display "$DISPLAY_NUM" -window root "$SHOT"
 stop_app
 WARM=()
 for i in 2 3 4; do
@@ -184,6 +196,7 @@ apt-get remove -y -qq deskmate >> "$OUT/apt-install.log" 2>&1 || die "apt-get re
 [ ! -e /usr/bin/deskmate ] || die "/usr/bin/deskmate left behind"
 [ ! -e /usr/share/applications/deskmate.desktop ] || die "desktop entry left behind"
 dpkg --purge deskmate >> "$OUT/apt-install.log" 2>&1 || die "dpkg --purge"
+INSTALLED=0
 [ "$(fingerprint)" = "$BEFORE" ] || die "removal changed the user's config or data"
 
 python3 - "$OUT/results.json" <<EOF
@@ -195,7 +208,7 @@ json.dump({
     "window_first_s": $FIRST, "window_next_s": warm, "window_median_s": statistics.median(warm),
     "selftest": open("$OUT/selftest.log").read().splitlines(),
     "user_files_checked": len("""$BEFORE""".splitlines()),
-    "upgrade": "ok", "remove": "ok", "purge": "ok",
+    "screenshot": "$SHOT", "upgrade": "ok", "remove": "ok", "purge": "ok",
 }, open(sys.argv[1], "w"), indent=2)
 EOF
 say "passed: package $((DEB_BYTES / 1024 / 1024)) MiB, installed $((INSTALLED_KB / 1024)) MiB, window ${FIRST} s first / ${WARM[*]} s"

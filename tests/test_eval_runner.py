@@ -237,7 +237,7 @@ def test_torch_backend_uses_one_call_grammar_per_tool_set(tiny_gemma, gemma_toke
 def test_eval_command_runs_the_real_onnx_engine_over_the_tiny_model(tiny_model_dir, cases_file, tmp_path, capsys):
     pred = tmp_path / "pred.jsonl"
     code = main(["eval", "--cases", str(cases_file), "--predictions", str(pred), "--model", str(tiny_model_dir),
-                 "--limit", "3", "--threads", "1"])
+                 "--limit", "3", "--threads", "1", "--max-tokens", "24"])
     out = capsys.readouterr().out
     assert code == 0
     metrics = json.loads(out.strip().splitlines()[-1])  # the last line is the metrics object
@@ -253,7 +253,7 @@ def test_eval_command_runs_the_real_onnx_engine_over_the_tiny_model(tiny_model_d
 def test_eval_command_runs_bfcl_over_the_tiny_model(tiny_model_dir, tmp_path, capsys):
     pred = tmp_path / "bfcl.jsonl"
     code = main(["eval", "--bfcl", str(BFCL / "BFCL_v4_parallel.json"), "--predictions", str(pred),
-                 "--model", str(tiny_model_dir), "--limit", "2", "--threads", "1"])
+                 "--model", str(tiny_model_dir), "--limit", "2", "--threads", "1", "--max-tokens", "24"])
     assert code == 0
     metrics = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert list(metrics["by_group"]) == ["parallel"] and metrics["overall"]["n"] == 2

@@ -94,3 +94,22 @@ def test_full_turns_over_every_group_open_no_connection(make_session, app_paths,
             victim.kill()
             victim.wait()
     assert network_watch == []
+
+
+@pytest.mark.slow
+def test_engine_turn_opens_no_connection(tiny_model_dir, app_paths, ticking_clock, network_watch):
+    """The same turn through the real ONNX engine (tiny random weights, real tokenizer and grammar)."""
+    from app.agent.backends import EngineModel
+    from app.agent.events import Failed
+    from app.agent.session import build_session
+
+    model = EngineModel(tiny_model_dir, threads=1)
+    session = build_session(app_paths, clock=ticking_clock, model=model, max_steps=2)
+    session.config.set_grants(groups=["files", "calendar", "shell", "system"], folders=["~/Documents"])
+    deny = lambda proposal: Decision(DecisionKind.DENY, reason="privacy test")  # noqa: E731  random calls never run
+    events = list(session.ask("what's on my calendar tomorrow?", deny))
+    session.close()
+    assert isinstance(events[-1], (Answer, Failed))
+    assert not any(isinstance(e, Executed) for e in events)
+    assert model.loaded and model.last_output is not None and model.last_output.new_tokens > 0
+    assert network_watch == []

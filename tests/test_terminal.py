@@ -193,3 +193,14 @@ def test_ask_with_no_keyring_notes_it(deskmate, cli_paths, no_keyring):
     assert code == 0 and "No keyring" in err and note(cli_paths).exists()
     code, out, err = deskmate("log", "--verify")
     assert code == 0 and "without a secret key" in out
+
+
+@pytest.mark.model
+def test_ask_with_the_real_model(real_model_dir, deskmate, cli_paths, monkeypatch):
+    """`deskmate ask` end to end on the built model: a calendar question becomes a list_events call."""
+    monkeypatch.setenv("DESKMATE_MODELS", str(real_model_dir.parent))
+    code, out, err = deskmate("ask", "--model", real_model_dir.name, "what's on my calendar tomorrow?",
+                              answers="y\n" * 6)
+    assert "Traceback" not in err
+    assert "list_events · calendar · read" in out, (out, err)
+    assert code == 0, err

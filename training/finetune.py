@@ -158,7 +158,7 @@ def plot_loss(log_path: Path, png: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = [json.loads(line) for line in log_path.read_text().splitlines() if '"step"' in line]
+    rows = [r for r in map(json.loads, log_path.read_text().splitlines()) if "loss" in r]
     steps = [r["step"] for r in rows]
     loss = [r["loss"] for r in rows]
     k = max(1, len(loss) // 50)
@@ -176,6 +176,32 @@ def plot_loss(log_path: Path, png: Path) -> None:
     plt.close(fig)
 
 
+def summary_from_log(log_path: Path) -> tuple[Config, dict]:
+    """The run's config and outcome, read back from its log (also used to redo the card of a finished run)."""
+    rows = [json.loads(line) for line in log_path.read_text().splitlines() if line.strip()]
+    start = next(r for r in rows if r.get("event") == "start")
+    steps = [r for r in rows if "loss" in r and "step" in r]
+    losses = [r["loss"] for r in steps]
+    last = steps[-1]
+    summary = {"examples": start["examples"], "dropped": start["dropped"], "tokens": last["tokens"],
+               "tokens_total": start["tokens"],
+               "steps": len(steps), "planned_steps": start["planned_steps"],
+               "stopped_early": any(r.get("event") == "time_budget" for r in rows),
+               "minutes": last["elapsed_s"] / 60, "tokens_per_s": last["tok_s"],
+               "peak_rss_gb": max(r["rss_gb"] for r in steps),
+               "loss_start": sum(losses[:20]) / len(losses[:20]), "loss_end": sum(losses[-50:]) / len(losses[-50:]),
+               "device": start["device"], "threads": start["threads"]}
+    return Config(**start["config"]), summary
+
+
+def finish(log_path: Path, out: Path) -> dict:
+    """Write the loss curve and the model card beside the adapter."""
+    cfg, summary = summary_from_log(log_path)
+    plot_loss(log_path, out / "loss.png")
+    write_card(out, cfg, summary)
+    return summary
+
+
 def write_card(out: Path, cfg: Config, summary: dict) -> None:
     stats_path = Path(cfg.data).with_name("stats.json")
     stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
@@ -191,12 +217,13 @@ def write_card(out: Path, cfg: Config, summary: dict) -> None:
         f"{json.dumps(stats.get('by_source', {}))}.",
         f"- No-call examples: {stats.get('no_call', '?')}; external-tool examples (Seal-Tools, glaive): {stats.get('external', '?')}.",
         f"- The dev split (`training/data/dev.jsonl`, {stats.get('dev_cases', '?')} seed cases) is never trained on; no BFCL data is used.",
-        f"- Trained on {summary['examples']} examples ({summary['dropped']} longer than {cfg.max_len} tokens dropped), "
-        f"{summary['tokens']:,} tokens seen.",
+        f"- {summary['examples']} examples kept for training ({summary['dropped']} longer than {cfg.max_len} tokens "
+        f"dropped); {summary['tokens']:,} of their {summary.get('tokens_total', 0):,} tokens seen.",
         "",
         "## Hyperparameters",
         f"LoRA r={cfg.rank}, alpha={cfg.alpha}, dropout={cfg.dropout} on {', '.join(TARGET_MODULES)}; AdamW lr {cfg.lr} "
-        f"(warmup {cfg.warmup_steps} steps, linear decay), up to {cfg.batch_size} examples / {cfg.batch_tokens} tokens per batch "
+        f"(warmup {cfg.warmup_steps} steps, linear decay to zero by the last step or by the {cfg.time_budget_min:g}-minute "
+        f"time budget, whichever comes first), up to {cfg.batch_size} examples / {cfg.batch_tokens} tokens per batch "
         f"(batched by length), {cfg.epochs} epoch(s), seed {cfg.seed}, bf16 autocast={cfg.bf16}, SDPA attention, "
         "loss on the model's turn only (output projection computed only at those positions).",
         "",
@@ -215,7 +242,7 @@ def write_card(out: Path, cfg: Config, summary: dict) -> None:
         "```",
         "python -m training.data.generate --seed 0 --out training/data/generated/",
         f"python -m training.finetune --data training/data/generated/train.jsonl --run {cfg.run} --out {cfg.out} "
-        f"--epochs {cfg.epochs} --lr {cfg.lr} --rank {cfg.rank}",
+        f"--epochs {cfg.epochs:g} --lr {cfg.lr:g} --rank {cfg.rank} --time-budget-min {cfg.time_budget_min:g}",
         "```",
         "",
     ]
@@ -233,7 +260,14 @@ def parse_args(argv: list[str] | None) -> Config:
         value = getattr(defaults, name)
         ap.add_argument("--" + name.replace("_", "-"), type=type(value), default=value)
     ap.add_argument("--no-bf16", dest="bf16", action="store_false")
-    return Config(**vars(ap.parse_args(argv)))
+    ap.add_argument("--finish-only", action="store_true",
+                    help="do not train: redo loss.png and README.md in --out from training/runs/<run>/log.jsonl")
+    ns = vars(ap.parse_args(argv))
+    if ns.pop("finish_only"):
+        summary = finish(REPO / "training/runs" / ns["run"] / "log.jsonl", Path(ns["out"]))
+        print(json.dumps({"event": "finished", **summary}))
+        sys.exit(0)
+    return Config(**ns)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -308,18 +342,11 @@ def main(argv: list[str] | None = None) -> None:
             stopped = True
             emit({"event": "time_budget", "step": step})
             break
-    minutes = (time.time() - t_train) / 60
     accelerator.unwrap_model(model).save_pretrained(out)
-    plot_loss(log_path, out / "loss.png")
-    summary = {"examples": len(items), "dropped": dropped, "tokens": tokens_seen, "steps": len(losses),
-               "planned_steps": planned, "stopped_early": stopped, "minutes": minutes,
-               "tokens_per_s": tokens_seen / max(1e-9, minutes * 60), "peak_rss_gb": rss_gb(),
-               "loss_start": sum(losses[:20]) / max(1, len(losses[:20])),
-               "loss_end": sum(losses[-50:]) / max(1, len(losses[-50:])),
-               "device": str(device), "threads": torch.get_num_threads()}
-    write_card(out, cfg, summary)
-    emit({"event": "done", **summary})
+    emit({"event": "saved", "out": str(out), "stopped_early": stopped})
     log.close()
+    summary = finish(log_path, out)
+    print(json.dumps({"event": "done", **summary}), flush=True)
 
 
 if __name__ == "__main__":

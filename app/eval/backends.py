@@ -13,17 +13,19 @@ from typing import Any, Callable, Sequence
 
 from app.errors import DeskmateError
 from app.prompt.render import END, Conversation, render
-from app.tools.catalog import Catalog, ToolSpec
+from app.tools.catalog import ToolSpec
 
 
 class OnnxBackend:
     """The app's own path: Engine + Assistant (prefix cache, constrained calls)."""
 
-    def __init__(self, model_dir: Path, *, threads: int | None = None, constrained: bool = True):
-        from app.engine.engine import Engine
+    def __init__(self, model_dir: Path, *, threads: int | None = None, constrained: bool = True,
+                 max_tokens: int = 256):
         from app.engine.assistant import Assistant
+        from app.engine.engine import Engine
 
-        self._assistant = Assistant(Engine.load(Path(model_dir), threads=threads), Catalog.builtin().tools)
+        # No tools up front: cases offer many granted subsets, each compiled once on first use.
+        self._assistant = Assistant(Engine.load(Path(model_dir), threads=threads), max_tokens=max_tokens)
         self._constrained = constrained
 
     def reply(self, conv: Conversation, *, on_text: Callable[[str], None] | None = None) -> str:
@@ -80,7 +82,8 @@ class TorchBackend:
         generated: list[int] = []
         text = ""
         with torch.inference_mode():
-            out = self._model(input_ids=torch.tensor([prompt_ids]), use_cache=True)
+            # logits_to_keep=1: only the last position's logits (the full prompt's would be ~300 MB)
+            out = self._model(input_ids=torch.tensor([prompt_ids]), use_cache=True, logits_to_keep=1)
             for _ in range(self._max_tokens):
                 logits = out.logits[0, -1].float().numpy()
                 if processor is not None:
@@ -94,5 +97,5 @@ class TorchBackend:
                     on_text(new_text[len(text):])
                 text = new_text
                 out = self._model(input_ids=torch.tensor([[token]]), past_key_values=out.past_key_values,
-                                  use_cache=True)
+                                  use_cache=True, logits_to_keep=1)
         return text

@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, metavar="N", help="only the first N cases")
     p.add_argument("--fewshot", action="store_true", help="prepend worked examples (for the base model)")
     p.add_argument("--unconstrained", action="store_true", help="decode without the call constraint")
-    p.add_argument("--max-tokens", type=int, default=256, help="torch: most new tokens a reply may have")
+    p.add_argument("--max-tokens", type=int, default=256, help="most new tokens a reply may have (default 256)")
     p.add_argument("--threads", type=int, help="CPU threads for the model")
     p.set_defaults(func=run)
 
@@ -53,7 +53,8 @@ def _backend(args: argparse.Namespace):
                                 "(deskmate model build --adapter DIR).")
         from app.eval.backends import OnnxBackend
 
-        return OnnxBackend(args.model or paths.models / DEFAULT_MODEL, threads=args.threads, constrained=constrained)
+        return OnnxBackend(args.model or paths.models / DEFAULT_MODEL, threads=args.threads, constrained=constrained,
+                           max_tokens=args.max_tokens)
     from app.eval.backends import TorchBackend
     from app.model.gguf_source import base_gguf
 

@@ -27,8 +27,13 @@ def load_torch_model(gguf_path: Path, adapter_dir: Path | None = None, dtype: "t
 
     gguf_path = Path(gguf_path)
     dtype = dtype or torch.float32
+    import transformers
+
+    # transformers 4.56 renamed torch_dtype to dtype (the old name warns).
+    major, minor = (int(x) for x in transformers.__version__.split(".")[:2])
+    dtype_arg = {"dtype": dtype} if (major, minor) >= (4, 56) else {"torch_dtype": dtype}
     model = AutoModelForCausalLM.from_pretrained(
-        str(gguf_path.parent), gguf_file=gguf_path.name, torch_dtype=dtype, low_cpu_mem_usage=True
+        str(gguf_path.parent), gguf_file=gguf_path.name, low_cpu_mem_usage=True, **dtype_arg
     )
     model.config.tie_word_embeddings = True
     model.tie_weights()

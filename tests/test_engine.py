@@ -1,0 +1,215 @@
+"""The engine on real ONNX models: the tiny random Gemma 3 built by the real pipeline.
+
+Random weights say nothing about quality, but everything the engine promises is
+mechanical and checkable: same tokens as PyTorch, prefix cache identical to a cold run,
+stop strings, budget, cancellation, streaming, processors, whole characters.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.engine.detokenize import StopMatcher, StreamingDetokenizer
+from app.engine.engine import Engine, Generation
+from app.errors import DeskmateError, ModelCorrupt, ModelMissing
+from app.prompt.render import Context, Conversation, Message, render, render_prefix
+from app.tools.catalog import Catalog
+
+TOOLS = Catalog.builtin().for_groups(("files", "calendar")).tools
+PREFIX = render_prefix(TOOLS)
+
+
+def prompt_for(request: str) -> str:
+    conv = Conversation(TOOLS, Context(datetime(2026, 11, 26, 9, 15), "/home/alex", ("~/Documents",)),
+                        (Message("user", request),))
+    return render(conv)
+
+
+@pytest.fixture(scope="module")
+def engine(tiny_model_dir: Path) -> Engine:
+    return Engine.load(tiny_model_dir, threads=1)
+
+
+def test_generate_returns_text_tokens_and_timings(engine):
+    result = engine.generate(prompt_for("what's on friday?"), max_tokens=12, prefix=PREFIX)
+    assert isinstance(result, Generation)
+    assert result.new_tokens == 12 and result.finish == "length"
+    assert result.prompt_tokens == len(engine.encode(prompt_for("what's on friday?")))
+    assert result.text and result.prefill_s > 0 and result.decode_s > 0
+
+
+def test_prefix_cache_gives_the_cold_output(engine, tiny_model_dir):
+    """A warm run (prefix KV reused) writes exactly what a fresh engine writes."""
+    prompt = prompt_for("list my documents")
+    cold = Engine.load(tiny_model_dir, threads=1).generate(prompt, max_tokens=16, prefix=PREFIX)
+    engine.generate(prompt_for("something else first"), max_tokens=2, prefix=PREFIX)  # fills the cache
+    warm = engine.generate(prompt, max_tokens=16, prefix=PREFIX)
+    assert cold.cached_tokens == 0
+    assert warm.cached_tokens == len(engine.encode(PREFIX))
+    assert warm.tokens == cold.tokens and warm.text == cold.text
+
+
+def test_prefix_that_is_not_a_prefix_is_not_reused(engine):
+    prompt = prompt_for("hello")
+    result = engine.generate(prompt, max_tokens=3, prefix="<bos>something unrelated")
+    assert result.cached_tokens == 0 and result.new_tokens == 3
+
+
+def test_streamed_text_equals_final_text(engine):
+    events = list(engine.stream(prompt_for("rename report.txt"), max_tokens=20, prefix=PREFIX))
+    result = events[-1].result
+    assert result is not None and all(e.result is None for e in events[:-1])
+    assert "".join(e.text for e in events) == result.text
+    assert result.text == engine.tokenizer.decode(list(result.tokens), skip_special_tokens=False)
+
+
+def test_token_budget(engine):
+    result = engine.generate(prompt_for("hi"), max_tokens=5)
+    assert result.new_tokens == 5 and result.finish == "length"
+
+
+def test_stop_string_ends_the_answer_and_is_not_shown(engine):
+    free = engine.generate(prompt_for("hi"), max_tokens=10)
+    # Pick a stop string that occurs in the free run, a few characters in.
+    stop = free.text[3:6]
+    assert len(stop) == 3
+    events = list(engine.stream(prompt_for("hi"), max_tokens=10, stop=(stop,)))
+    result = events[-1].result
+    assert result.finish == "stop"
+    assert result.text == free.text[:free.text.index(stop)]
+    assert "".join(e.text for e in events) == result.text
+
+
+def test_cancel_from_another_thread_stops_generation(engine):
+    cancel = threading.Event()
+    seen: list[str] = []
+    for event in engine.stream(prompt_for("tell me a long story"), max_tokens=200, cancel=cancel):
+        if event.result is not None:
+            result = event.result
+            break
+        seen.append(event.text)
+        if len(seen) == 3:
+            threading.Thread(target=cancel.set).start()
+            threading.Event().wait(0.05)  # let the other thread set it
+    assert result.finish == "cancelled"
+    assert 3 <= result.new_tokens < 200
+
+
+def test_cancel_before_start_generates_nothing(engine):
+    cancel = threading.Event()
+    cancel.set()
+    result = engine.generate(prompt_for("hi"), max_tokens=50, cancel=cancel)
+    assert result.finish == "cancelled" and result.new_tokens == 0 and result.text == ""
+
+
+def test_processors_see_the_full_vocabulary_and_steer_the_pick(engine):
+    """A processor gets full-vocabulary logits (restricted columns expanded) and its mask wins."""
+    forced = engine.tokenizer.token_to_id("▁yes")
+    seen_sizes: list[int] = []
+    seen_tokens: list[list[int]] = []
+
+    def only_yes(tokens: list[int], logits: np.ndarray) -> np.ndarray:
+        seen_sizes.append(len(logits))
+        seen_tokens.append(list(tokens))
+        out = np.full_like(logits, -np.inf)
+        out[forced] = 0.0
+        return out
+
+    result = engine.generate(prompt_for("hi"), max_tokens=4, processors=(only_yes,))
+    assert result.tokens == (forced,) * 4 and result.text == " yes" * 4
+    assert seen_sizes == [engine.info.vocab_size] * 4
+    assert seen_tokens == [[], [forced], [forced] * 2, [forced] * 3]
+
+
+def test_end_of_turn_token_stops_with_the_default_stop(engine):
+    end = engine.tokenizer.token_to_id("<end_of_turn>")
+    calls = []
+
+    def end_after_two(tokens: list[int], logits: np.ndarray) -> np.ndarray:
+        calls.append(1)
+        if len(tokens) == 2:
+            logits = np.full_like(logits, -np.inf)
+            logits[end] = 0.0
+        return logits
+
+    result = engine.generate(prompt_for("hi"), max_tokens=10, processors=(end_after_two,))
+    assert result.finish == "stop" and result.new_tokens == 3 and "<end_of_turn>" not in result.text
+
+
+def test_too_long_prompt_is_a_clear_error(engine):
+    with pytest.raises(DeskmateError, match="too long"):
+        engine.generate("<bos>" + "word " * (engine.info.max_context + 10), max_tokens=4)
+
+
+def test_load_reports_missing_and_corrupt_models(tmp_path, tiny_model_dir):
+    with pytest.raises(ModelMissing, match="deskmate model build"):
+        Engine.load(tmp_path / "nothing-here")
+    broken = tmp_path / "broken"
+    import shutil
+
+    shutil.copytree(tiny_model_dir, broken)
+    data = broken / "model.onnx.data"
+    with open(data, "r+b") as f:
+        f.seek(data.stat().st_size // 2)
+        f.write(b"\x00garbage\x00")
+    (broken / ".verified").unlink(missing_ok=True)
+    with pytest.raises(ModelCorrupt):
+        Engine.load(broken)
+
+
+def test_engine_matches_pytorch_greedy_over_a_long_prompt(tmp_path, tiny_gemma, gemma_tokenizer):
+    """fp32 graph + engine (shared KV buffers growing past one step, chunked prefill) = PyTorch."""
+    torch = pytest.importorskip("torch")
+    from app.engine.session import open_session
+    from app.model.export import export_onnx
+
+    path = export_onnx(tiny_gemma, tmp_path / "fp32")
+    session, info = open_session(path, threads=1)
+    engine = Engine(session, gemma_tokenizer, info)
+    prompt = "<bos>" + " ".join(f"item {i} is on the list;" for i in range(120))
+    ids = engine.encode(prompt)
+    assert len(ids) > 600  # more than one KV step (512) and one prefill chunk (512)
+    result = engine.generate(prompt, max_tokens=8, stop=())
+    with torch.no_grad():
+        out = tiny_gemma.generate(torch.tensor([ids]), max_new_tokens=8, do_sample=False,
+                                  eos_token_id=list(info.eos_ids), pad_token_id=0)
+    assert list(result.tokens) == out[0, len(ids):].tolist()
+
+
+# -- streaming pieces, no model ------------------------------------------------------
+
+
+def test_detokenizer_never_splits_a_character(gemma_tokenizer):
+    text = "héllo ’ 😀 ꙮ naïve café"  # ꙮ is spelled as three UTF-8 byte tokens
+    ids = gemma_tokenizer.encode(text, add_special_tokens=False).ids
+    assert "<0xEA>" in [gemma_tokenizer.id_to_token(i) for i in ids]
+    detok = StreamingDetokenizer(gemma_tokenizer)
+    deltas = [detok.add(i) for i in ids] + [detok.flush()]
+    assert "".join(deltas) == text
+    assert not any("\ufffd" in d for d in deltas)
+
+
+def test_detokenizer_flushes_an_incomplete_character(gemma_tokenizer):
+    detok = StreamingDetokenizer(gemma_tokenizer)
+    assert detok.add(gemma_tokenizer.token_to_id("<0xEA>")) == ""
+    assert detok.flush() == "\ufffd"
+
+
+def test_stop_matcher_holds_back_partial_stops():
+    stops = StopMatcher(["<end_of_turn>"])
+    assert stops.feed("call:x{}") == ("call:x{}", False)
+    assert stops.feed("<end_") == ("", False)
+    assert stops.feed("of") == ("", False)
+    assert stops.feed("_turn>ignored") == ("", True)
+    assert stops.text == "call:x{}"
+    words = StopMatcher(["<end_of_turn>"])
+    assert words.feed("a <e") == ("a ", False)
+    assert words.feed("x") == ("<ex", False)
+    assert words.feed("<") == ("", False)
+    assert words.flush() == "<"
+    assert words.text == "a <ex<"
