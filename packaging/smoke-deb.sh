@@ -115,7 +115,11 @@ say "deskmate --selftest (installed copy)"
 SELFTEST_RC=0
 "${APPENV[@]}" QT_QPA_PLATFORM=offscreen timeout 600 deskmate --selftest > "$OUT/selftest.log" 2>&1 || SELFTEST_RC=$?
 cat "$OUT/selftest.log" >&2
-[ "$SELFTEST_RC" = 0 ] || die "deskmate --selftest exited $SELFTEST_RC"
+if [ "$SELFTEST_RC" != 0 ]; then
+    # DESKMATE_SMOKE_KEEP_GOING=1: go on to the window and removal checks (e.g. with an untrained model).
+    [ "${DESKMATE_SMOKE_KEEP_GOING:-0}" = 1 ] || die "deskmate --selftest exited $SELFTEST_RC"
+    say "warning: deskmate --selftest exited $SELFTEST_RC; going on (DESKMATE_SMOKE_KEEP_GOING=1)"
+fi
 
 # Something the user made, to check that nobody touches it.
 mkdir -p "$H/.config/deskmate" "$H/.local/share/deskmate"
@@ -123,8 +127,9 @@ echo "the user's own note" > "$H/.local/share/deskmate/user-note.txt"
 
 # --- 3. the installed app on Xvfb ---------------------------------------------------------------------
 DISPLAY_NUM=:$((90 + RANDOM % 100))
-Xvfb "$DISPLAY_NUM" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
-PIDS+=("$!")
+Xvfb "$DISPLAY_NUM" -screen 0 1280x800x24 -nolisten tcp -noreset > "$OUT/xvfb.log" 2>&1 &
+XVFB_PID=$!
+PIDS+=("$XVFB_PID")
 for _ in $(seq 50); do xdpyinfo -display "$DISPLAY_NUM" >/dev/null 2>&1 && break; sleep 0.1; done
 xdpyinfo -display "$DISPLAY_NUM" >/dev/null 2>&1 || die "Xvfb did not start"
 GUIENV=("${APPENV[@]}" DISPLAY="$DISPLAY_NUM" QT_QPA_PLATFORM=xcb)
@@ -132,6 +137,7 @@ GUIENV=("${APPENV[@]}" DISPLAY="$DISPLAY_NUM" QT_QPA_PLATFORM=xcb)
 # Launch, wait for a mapped Deskmate window; sets APP_PID and LAUNCH_S (seconds from launch to window).
 launch() {
     local start now win
+    kill -0 "$XVFB_PID" 2>/dev/null || { cat "$OUT/xvfb.log" >&2; die "Xvfb is gone"; }
     start=$(date +%s.%N)
     "${GUIENV[@]}" deskmate > "$OUT/app-run-$1.log" 2>&1 &
     APP_PID=$!
@@ -140,6 +146,8 @@ launch() {
         if [ -n "$win" ]; then
             now=$(date +%s.%N)
             LAUNCH_S=$(python3 -c "print(round($now - $start, 2))")
+            APP_WIN=$win
+            say "start $1: window after $LAUNCH_S s"
             return 0
         fi
         kill -0 "$APP_PID" 2>/dev/null || { cat "$OUT/app-run-$1.log" >&2; return 1; }
@@ -158,9 +166,9 @@ say "starting the installed app on Xvfb $DISPLAY_NUM"
 launch 1 || die "no Deskmate window within 60 s (see $OUT/app-run-1.log)"
 FIRST=$LAUNCH_S
 # Let it settle (model loading, first-run welcome) so the screenshot shows the real window.
-sleep "${DESKMATE_SMOKE_SETTLE_S:-12}"
+sleep "${DESKMATE_SMOKE_SETTLE_S:-20}"
 kill -0 "$APP_PID" 2>/dev/null || die "the app quit on its own (see $OUT/app-run-1.log)"
-import -display "$DISPLAY_NUM" -window root "$SHOT"
+import -display "$DISPLAY_NUM" -window "$APP_WIN" "$SHOT"
 stop_app
 WARM=()
 for i in 2 3 4; do
@@ -206,7 +214,7 @@ json.dump({
     "deb": "$(basename "$DEB")", "version": "$VERSION",
     "deb_bytes": $DEB_BYTES, "installed_size_kib": $INSTALLED_KB, "opt_kib": $OPT_KB,
     "window_first_s": $FIRST, "window_next_s": warm, "window_median_s": statistics.median(warm),
-    "selftest": open("$OUT/selftest.log").read().splitlines(),
+    "selftest": open("$OUT/selftest.log").read().splitlines(), "selftest_rc": $SELFTEST_RC,
     "user_files_checked": len("""$BEFORE""".splitlines()),
     "screenshot": "$SHOT", "upgrade": "ok", "remove": "ok", "purge": "ok",
 }, open(sys.argv[1], "w"), indent=2)

@@ -355,3 +355,39 @@ def test_real_model_is_built_lean_and_up_to_date(real_model_dir):
     onnx_bytes = sum(f.size for f in manifest.files if f.path.startswith("model.onnx"))
     assert onnx_bytes <= 300 * 1024 * 1024
     assert build_model(AppPaths.for_user(), manifest.name) == real_model_dir  # a no-op now
+
+
+@pytest.mark.model
+def test_dequantized_torch_model_is_the_real_gemma(base_gguf_path, gemma_tokenizer):
+    """The PyTorch model the build exports: tied head, and it continues text like Gemma does."""
+    import torch
+
+    from app.model.loader import load_torch_model
+
+    model = load_torch_model(base_gguf_path)
+    assert model.get_output_embeddings().weight.data_ptr() == model.get_input_embeddings().weight.data_ptr()
+    assert model.config.vocab_size == gemma_tokenizer.get_vocab_size() == 262144
+
+    def greedy(prompt: str, n: int) -> str:
+        ids = gemma_tokenizer.encode(prompt).ids
+        with torch.no_grad():
+            out = model.generate(torch.tensor([ids]), max_new_tokens=n, do_sample=False)
+        return gemma_tokenizer.decode(out[0, len(ids):].tolist(), skip_special_tokens=False)
+
+    assert greedy("<bos>1, 2, 3, 4,", 6).startswith(" 5, 6, 7")
+    assert "France" in greedy("<bos>The capital of France is", 12)
+
+
+@pytest.mark.slow
+def test_damaged_cached_base_model_is_assembled_again(tmp_path):
+    from app.model.gguf_source import base_gguf, base_gguf_path, expected_sha256
+
+    damaged = base_gguf_path(tmp_path)
+    damaged.parent.mkdir(parents=True)
+    damaged.write_bytes(b"GGUF but not really")
+    path = base_gguf(tmp_path)
+    assert path == damaged and mf.sha256_file(path) == expected_sha256()
+    assert not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]
+    stamp = path.with_name(path.name + ".sha256").read_text()
+    assert stamp.startswith(expected_sha256())
+    assert base_gguf(tmp_path) == path  # now trusted through its stamp

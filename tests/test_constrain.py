@@ -431,6 +431,34 @@ def test_after_the_end_only_the_end_is_allowed(catalog_grammar):
     assert processor.done and np.flatnonzero(np.isfinite(masked)).tolist() == [end]
 
 
+def test_cached_line_start_masks_equal_computed_ones(catalog_grammar, gemma_tokenizer):
+    """Masks at line starts are reused across replies; they must be what the grammar computes."""
+    from app.engine.constrain import _Mask
+
+    text = "  \n\ncat food\ncalls are cheap\n  callous\nca\n\tcal\ncall\nc"
+    tokens = gemma_tokenizer.encode(text).ids
+    for _ in range(2):  # the second reply reads the masks the first one cached
+        processor = catalog_grammar.processor()
+        for i in range(len(tokens) + 1):
+            cached = processor.allowed()
+            fresh = catalog_grammar._template.deep_copy()
+            assert fresh.consume_tokens(tokens[:i])
+            assert np.array_equal(cached, _Mask.compute(fresh, catalog_grammar.vocab_size).allowed(len(cached))), i
+            if i < len(tokens):
+                processor(tokens[: i + 1], np.zeros(catalog_grammar.vocab_size, dtype=np.float32))
+
+
+def test_a_schema_llguidance_cannot_enforce_still_gives_parsable_calls(gemma_tokenizer):
+    odd = ToolSpec("lookahead", "", {"type": "object", "properties": {
+        "code": {"type": "string", "pattern": "^(?=A).*$"}, "n": {"type": "integer"}}, "required": ["code"]})
+    grammar = CallGrammar(gemma_tokenizer, [odd])
+    assert len(grammar.warnings) == 1 and "lookahead.code" in grammar.warnings[0]
+    next_logits, wanted = steer(grammar, 'call:lookahead{"code": "B7", "n": 2}', noise=0.5)
+    decoded = decode(grammar, next_logits, np.random.default_rng(0))
+    assert decoded.tokens == wanted
+    assert parse_reply(decoded.text).calls == (ToolCall("lookahead", {"code": "B7", "n": 2}),)
+
+
 def test_tool_names_that_a_call_line_cannot_hold_are_refused(gemma_tokenizer):
     with pytest.raises(ValueError, match="cannot be written"):
         CallGrammar(gemma_tokenizer, [ToolSpec("get weather", "", {"type": "object", "properties": {}})])

@@ -34,6 +34,7 @@ def gui(qtbot, make_session, app_paths, tmp_path):
                        autostart=Autostart.for_platform(app_paths.home, env={}, platform="linux"),
                        shortcut_support=support(env={}, platform="linux"))
         c.exit_app = lambda: None
+        c.confirm_quit = lambda _question: True  # no modal question when qtbot closes the window
         qtbot.addWidget(c.window)
         c.start()
         qtbot.waitExposed(c.window)

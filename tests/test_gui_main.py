@@ -17,6 +17,7 @@ def started(qtbot, app_paths):
         controller = start(paths=app_paths, **kwargs)
         if controller is not None:
             controller.exit_app = lambda: None
+            controller.confirm_quit = lambda _question: True
             qtbot.addWidget(controller.window)
             made.append(controller)
         return controller

@@ -32,6 +32,8 @@ def controller(qtbot, make_session, app_paths, tmp_path):
                        autostart=Autostart.for_platform(app_paths.home, env={"XDG_CONFIG_HOME": str(tmp_path / "xdg")},
                                                         platform="linux"),
                        shortcut_support=support(env={"XDG_SESSION_TYPE": "wayland"}, platform="linux"))
+        c.exit_app = lambda: None
+        c.confirm_quit = lambda _question: True  # no modal question when qtbot closes the window
         qtbot.addWidget(c.window)
         c.window.show()
         qtbot.waitExposed(c.window)

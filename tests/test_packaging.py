@@ -228,6 +228,6 @@ def test_deb_installs_runs_upgrades_and_removes_cleanly(tmp_path: Path) -> None:
     from PySide6.QtGui import QImage
 
     image = QImage(str(shot))
-    assert not image.isNull() and (image.width(), image.height()) == (1280, 800)
-    colours = {image.pixel(x, y) for x in range(0, 1280, 16) for y in range(0, 800, 16)}
+    assert not image.isNull() and image.width() >= 320 and image.height() >= 240, "no window in the screenshot"
+    colours = {image.pixel(x, y) for x in range(0, image.width(), 8) for y in range(0, image.height(), 8)}
     assert len(colours) > 8, "the screenshot is blank: no window was drawn"

@@ -115,7 +115,7 @@ def _with_defs(schema: dict[str, Any]) -> dict[str, Any]:
 
 def _normalize(schema: Any) -> Any:
     if not isinstance(schema, Mapping):
-        return {} if schema is True or schema is None else schema
+        return dict(_ANY_REF) if schema is True or schema is None else schema
     out: dict[str, Any] = {}
     for key, value in schema.items():
         if key not in _KEEP:
@@ -223,9 +223,8 @@ class CallGrammar:
         self._token_bytes = _TokenBytes(self._ll)
         # Masks where a line of words begins (see _LineState.key): slow to compute, always
         # the same for this grammar; filled the first time each is needed.
-        self._line_masks: dict[tuple[str, str], np.ndarray] = {}
-        self._only_end = np.ones(self.vocab_size, dtype=bool)
-        self._only_end[self.end_id] = False
+        self._line_masks: dict[tuple[str, str], _Mask] = {}
+        self._only_end = _Mask(allowed_ids=np.array([self.end_id]))
 
     def processor(self) -> "CallProcessor":
         """A fresh logits processor for one generation."""
@@ -253,7 +252,8 @@ class CallGrammar:
             and len(props) <= _MAX_ANY_ORDER
         )
         if not any_order:
-            return [f"t{i}: {_lark_str(tool.name)} {self._json(tool.name, schema)}"]
+            open_object = {"type": "object", "additionalProperties": _ANY_REF}
+            return [f"t{i}: {_lark_str(tool.name)} {self._json(tool.name, schema, open_object)}"]
         if not props:
             return [f"t{i}: {_lark_str(tool.name + '{}')}"]
         # Required properties take the low bits, so "all required written" is one range test.
@@ -270,13 +270,13 @@ class CallGrammar:
         rules += [f"v{i}_{bit}: {self._json(f'{tool.name}.{name}', props[name])}" for bit, name in enumerate(names)]
         return rules
 
-    def _json(self, where: str, schema: Mapping[str, Any]) -> str:
-        """`%json {...}` in the training format; a schema llguidance rejects becomes any JSON."""
+    def _json(self, where: str, schema: Mapping[str, Any], fallback: Mapping[str, Any] = _ANY_REF) -> str:
+        """`%json {...}` in the training format; a schema llguidance rejects becomes `fallback` (any value)."""
         text = json.dumps({"x-guidance": _JSON_STYLE, **_with_defs(dict(schema))}, ensure_ascii=False)
         error = _schema_error(text)
         if error:
             self.warnings.append(f"{where}: schema not enforceable, any JSON value allowed ({error[:200]})")
-            text = json.dumps({"x-guidance": _JSON_STYLE})
+            text = json.dumps({"x-guidance": _JSON_STYLE, **_with_defs(dict(fallback))}, ensure_ascii=False)
         return "%json " + text
 
 
@@ -287,12 +287,49 @@ def _schema_error(schema_json: str) -> str:
     return "" if not error or error.startswith("WARNING") else error
 
 
-def _blocked(matcher: llguidance.LLMatcher, vocab_size: int) -> np.ndarray:
-    """The tokens not allowed next, as a bool array of length vocab_size (True = blocked)."""
-    bitmask = np.zeros((vocab_size + 31) // 32, dtype=np.int32)
-    matcher.unsafe_compute_mask_ptr(bitmask.ctypes.data, bitmask.nbytes)
-    np.invert(bitmask, out=bitmask)  # 8k words here rather than 262k bools later
-    return np.unpackbits(bitmask.view(np.uint8), bitorder="little")[:vocab_size].view(bool)
+class _Mask:
+    """One step's allowed tokens, kept in the form that is cheapest to apply.
+
+    A call leaves a handful of tokens (keep them, fill the rest with -inf); words leave
+    nearly all (set the few blocked ones to -inf). Either way one pass over the logits.
+    """
+
+    __slots__ = ("allowed_ids", "blocked")
+
+    def __init__(self, *, allowed_ids: np.ndarray | None = None, blocked: np.ndarray | None = None):
+        self.allowed_ids = allowed_ids
+        self.blocked = blocked
+
+    @classmethod
+    def compute(cls, matcher: llguidance.LLMatcher, vocab_size: int) -> "_Mask":
+        bitmask = np.zeros((vocab_size + 31) // 32, dtype=np.int32)
+        matcher.unsafe_compute_mask_ptr(bitmask.ctypes.data, bitmask.nbytes)
+        words = np.flatnonzero(bitmask)
+        if len(words) * 8 < len(bitmask):
+            rows, bits = np.nonzero(np.unpackbits(bitmask[words].view(np.uint8), bitorder="little").reshape(-1, 32))
+            ids = words[rows] * 32 + bits
+            return cls(allowed_ids=ids[ids < vocab_size])
+        np.invert(bitmask, out=bitmask)  # 8k words here rather than 262k bools later
+        return cls(blocked=np.unpackbits(bitmask.view(np.uint8), bitorder="little")[:vocab_size].view(bool))
+
+    def apply(self, logits: np.ndarray) -> np.ndarray:
+        if self.allowed_ids is not None:
+            ids = self.allowed_ids[self.allowed_ids < len(logits)]
+            kept = logits[ids]
+            logits.fill(-np.inf)
+            logits[ids] = kept
+            return logits
+        size = min(len(logits), len(self.blocked))
+        logits[size:] = -np.inf  # output rows past the vocabulary (padding)
+        np.copyto(logits[:size], -np.inf, where=self.blocked[:size])
+        return logits
+
+    def allowed(self, vocab_size: int) -> np.ndarray:
+        if self.allowed_ids is not None:
+            out = np.zeros(vocab_size, dtype=bool)
+            out[self.allowed_ids] = True
+            return out
+        return ~self.blocked
 
 
 class _TokenBytes:
@@ -311,21 +348,22 @@ class _TokenBytes:
 
 
 class _LineState:
-    """Where a reply stands relative to `call:` at a line start, from its bytes alone.
+    """Where a reply stands relative to `call:` at the start of a line, from its bytes alone.
 
-    `key()` names the states whose mask is precomputed: the reply so far is a proper
-    part of `call:` ("start"), blanks then such a part ("blank"), or it is words and the
-    current line is blanks then such a part ("line"). Anywhere else it is None and the
-    matcher computes the mask (fast there).
+    `key()` names the states whose mask is cached by the grammar: the reply so far is
+    a proper part of `call:` ("start"), blanks then such a part ("blank"), or the reply
+    is words and its current line is blanks then such a part ("line"). Each names one
+    state of the grammar, whatever came before. Elsewhere `key()` is None and the matcher
+    computes the mask (fast there).
     """
 
-    _PARTS = {CALL_PREFIX[:k].encode() for k in range(len(CALL_PREFIX))}
+    _PARTS = frozenset(CALL_PREFIX[:k] for k in range(len(CALL_PREFIX)))
 
     def __init__(self) -> None:
-        self.head = b""  # the reply until it is known to be words or calls
+        self.head = b""  # the reply, until it is known to be words or calls
         self.words = False
         self.calls = False
-        self.line = b""  # the current line once the reply is words
+        self.line = b""  # once it is words: the current line
 
     def add(self, data: bytes) -> None:
         if self.calls or not data:
@@ -333,12 +371,13 @@ class _LineState:
         if not self.words:
             self.head += data
             text = _decode(self.head)
-            rest = text.lstrip(_SPACE) if text is not None else None
-            if rest is None or CALL_PREFIX.startswith(rest):
-                return
-            if rest.startswith(CALL_PREFIX) and rest == text:
+            if text is None:
+                return  # inside a multi-byte character
+            if text.startswith(CALL_PREFIX):
                 self.calls = True
                 return
+            if text.lstrip(_SPACE) in self._PARTS:
+                return  # may still become a call (or words)
             self.words = True
             data, self.head = self.head, b""
         cut = data.rfind(b"\n")
@@ -347,18 +386,14 @@ class _LineState:
     def key(self) -> tuple[str, str] | None:
         if self.calls:
             return None
-        if self.words:
-            text = _decode(self.line)
-            if text is None:
-                return None
-            rest = text.lstrip(_SPACE)
-            return ("line", rest) if rest.encode() in self._PARTS else None
-        text = _decode(self.head)
+        text = _decode(self.line if self.words else self.head)
         if text is None:
             return None
         rest = text.lstrip(_SPACE)
-        if rest.encode() not in self._PARTS:
+        if rest not in self._PARTS:
             return None
+        if self.words:
+            return ("line", rest)
         return ("start", rest) if rest == text else ("blank", rest)
 
 
@@ -396,30 +431,22 @@ class CallProcessor:
             self._start = len(tokens)
         for token in tokens[self._start + self._consumed:]:
             self._advance(int(token))
-        blocked = self._blocked()
-        size = len(logits)
-        if size > len(blocked):
-            logits[len(blocked):] = -np.inf
-            size = len(blocked)
-        # Masks come in long runs (words: nearly all allowed; calls: nearly all blocked),
-        # so a masked copy is cheap here.
-        np.copyto(logits[:size], -np.inf, where=blocked[:size])
-        return logits
+        return self._mask().apply(logits)
 
     def allowed(self) -> np.ndarray:
         """The tokens allowed next, as a bool array over the tokenizer's vocabulary."""
-        return ~self._blocked()
+        return self._mask().allowed(self._grammar.vocab_size)
 
-    def _blocked(self) -> np.ndarray:
+    def _mask(self) -> _Mask:
         grammar = self._grammar
         if self._matcher.is_stopped():
             return grammar._only_end
         key = self._state.key()
         if key is None:
-            return _blocked(self._matcher, grammar.vocab_size)
+            return _Mask.compute(self._matcher, grammar.vocab_size)
         mask = grammar._line_masks.get(key)
         if mask is None:
-            mask = grammar._line_masks[key] = _blocked(self._matcher, grammar.vocab_size)
+            mask = grammar._line_masks[key] = _Mask.compute(self._matcher, grammar.vocab_size)
         return mask
 
     def _advance(self, token: int) -> None:

@@ -158,6 +158,8 @@ class Engine:
         logits = self._logits[0]
         for start in range(0, len(ids), PREFILL_CHUNK):
             logits = self._forward(ids[start:start + PREFILL_CHUNK])
+        if len(ids) > PREFILL_CHUNK:
+            _release_freed_memory()  # long prompts leave tens of MB of freed scratch behind
         return logits
 
     def _start(self, tokens: list[int], prefix: str | None) -> tuple[np.ndarray, int]:

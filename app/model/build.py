@@ -202,7 +202,7 @@ def _recover_and_clean(models_dir: Path, name: str) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def build_inputs(paths: AppPaths, name: str, adapter: Path | None, no_adapter: bool,
+def build_inputs(name: str, adapter: Path | None, no_adapter: bool,
                  gguf_path: Path, recipe: Recipe) -> tuple[mf.BuildInputs, Path | None, mf.AdapterChoice]:
     """What this build is made from, and which adapter folder (if any) it merges."""
     from app.tools.catalog import Catalog
@@ -256,7 +256,7 @@ def build_model(
         _recover_and_clean(models_dir, name)
         step("base model")
         gguf_path = recipe.base(models_dir)
-        inputs, adapter_dir, choice = build_inputs(paths, name, adapter, no_adapter, gguf_path, recipe)
+        inputs, adapter_dir, choice = build_inputs(name, adapter, no_adapter, gguf_path, recipe)
         if not force and target.exists():
             try:
                 mf.verify(target, expected=inputs)

@@ -7,11 +7,11 @@ package that joins them and checks the sha256. We assemble it once into
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
 from app.errors import DeskmateError
+from app.model.manifest import sha256_file
 
 BASE_DIRNAME = "base"
 BUILD_EXTRA_HINT = "install the build extra: pip install -e '.[build]'"
@@ -35,14 +35,6 @@ def expected_sha256() -> str:
 def base_gguf_path(models_dir: Path) -> Path:
     """Where the assembled GGUF lives (whether or not it exists yet)."""
     return Path(models_dir) / BASE_DIRNAME / _package().MODEL_NAME
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def base_gguf(models_dir: Path) -> Path:
