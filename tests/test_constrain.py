@@ -532,3 +532,44 @@ def test_report_mask_time_per_token(catalog_grammar, capsys):
     with capsys.disabled():
         print("\nconstrained decoding, per token on this machine:\n  " + "\n  ".join(lines))
     assert TIMINGS.call and TIMINGS.words
+
+
+# -- end to end: the real engine, the tiny random Gemma 3 -----------------------------
+
+
+@pytest.mark.slow
+def test_engine_replies_under_the_constraint_always_parse(tiny_model_dir, gemma_tokenizer):
+    """The ONNX engine with random weights, nudged to start calls: every finished reply parses."""
+    from datetime import datetime
+
+    from app.engine.engine import Engine
+    from app.prompt.render import Context, Conversation, Message, render, render_prefix
+
+    engine = Engine.load(tiny_model_dir, threads=1)
+    tools = CATALOG.for_groups(("files", "calendar")).tools
+    grammar = CallGrammar(engine.tokenizer, tools)
+    call_id, colon_id = gemma_tokenizer.token_to_id("call"), gemma_tokenizer.token_to_id(":")
+    closers = [gemma_tokenizer.token_to_id(t) for t in ('"', '"}', "}", '",', END)]
+
+    def nudge(generated: list[int], logits: np.ndarray) -> np.ndarray:
+        """What a trained model would want: start with `call:`, close what it opened."""
+        if len(generated) < 2:
+            logits[(call_id, colon_id)[len(generated)]] += 1e4
+        logits[closers] += 2.0 * (1 + len(generated) // 8)
+        return logits
+
+    finished = 0
+    for request in ("what's on friday?", "list my documents", "move a.txt to b.txt", "delete the dentist"):
+        conv = Conversation(tools, Context(datetime(2026, 11, 26, 9, 15), "/home/alex", ("~/Documents",)),
+                            (Message("user", request),))
+        result = engine.generate(render(conv), max_tokens=64, prefix=render_prefix(tools),
+                                 processors=(nudge, grammar.processor()))
+        if result.finish != "stop":
+            continue
+        finished += 1
+        calls = parse_reply(result.text + END).calls
+        assert calls, result.text
+        for call in calls:
+            validate_catalog(call)
+            assert call.name in {t.name for t in tools}
+    assert finished >= 2

@@ -135,18 +135,21 @@ def load_cases_conv(request: str) -> Conversation:
     return case.conversation(Catalog.builtin())
 
 
-def test_fewshot_examples_come_before_the_request_in_the_same_prompt():
+def test_fewshot_examples_are_earlier_turns_of_the_same_prompt():
     conv = load_cases_conv("how busy is my cpu")
     prompt = render(with_examples(conv))
     plain = render(conv)
-    head = plain[: plain.index("Home:")]
-    assert prompt.startswith(head)  # same instruction and tools: the cached prefix is unchanged
-    assert prompt.endswith("Real request:\nhow busy is my cpu<end_of_turn>\n<start_of_turn>model\n")
+    head = plain[: plain.index("how busy is my cpu")]
+    assert prompt.startswith(head)  # same instruction, tools and context line: the cached prefix is unchanged
+    assert prompt.endswith("<start_of_turn>user\nhow busy is my cpu<end_of_turn>\n<start_of_turn>model\n")
     for example in EXAMPLES:
         assert example.request in prompt
-    assert 'call:convert_currency{"amount": 20, "source": "EUR", "target": "JPY"}' in prompt
-    # the examples teach the format the parser reads
-    assert parse_reply(EXAMPLES[0].render().split("Answer:\n")[1]).calls == EXAMPLES[0].calls
+    # each example's answer is a model turn in the exact format the parser reads
+    assert ('<start_of_turn>model\ncall:convert_currency{"amount": 20, "source": "EUR", "target": "USD"}\n'
+            'call:convert_currency{"amount": 20, "source": "EUR", "target": "JPY"}<end_of_turn>') in prompt
+    answers = [turn.split("<end_of_turn>")[0] for turn in prompt.split("<start_of_turn>model\n")[1:-1]]
+    assert [parse_reply(a).calls for a in answers] == [e.calls for e in EXAMPLES]
+    assert [parse_reply(a).text for a in answers] == [e.text for e in EXAMPLES]
 
 
 def test_bfcl_entries_are_offered_their_functions_and_checked(tmp_path):

@@ -267,3 +267,25 @@ def test_streamed_words_appear_and_status_bar_shows_memory(gui, qtbot):
     assert c.chat.bubbles[-1].text() == "Hello there, nothing to do."
     assert c.window.memory_label.text().startswith("Memory: ") and "MB" in c.window.memory_label.text()
     assert c.window.model_label.text() == "Model: ready"
+
+
+def test_ctrl_n_starts_a_new_conversation(gui, qtbot):
+    c = gui(["First answer.", "Second answer."])
+    c.ask("one")
+    wait_turn(qtbot, c)
+    assert [m.content for m in c.session.history] == ["one", "First answer."]
+    qtbot.keyClick(c.chat.input, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert c.session.history == [] and c.chat.bubbles == []
+    c.ask("two")
+    wait_turn(qtbot, c)
+    assert [m.content for m in c.session.model.conversations[-1].messages] == ["two"]
+
+
+def test_a_failed_turn_is_explained_in_the_chat(gui, qtbot, app_paths):
+    c = gui(['call:write_file{"path": "~/Documents/a.txt"'])  # cut off: malformed, never executed
+    c.ask("write a")
+    wait_turn(qtbot, c)
+    notices = [w for w in c.chat.findChildren(type(c.window.model_label)) if w.objectName() == "error"]
+    assert notices and "Nothing was run" in notices[-1].text()
+    assert not (app_paths.home / "Documents" / "a.txt").exists()
+    assert c.chat.send_button.isEnabled()

@@ -1,7 +1,7 @@
 """Worked examples for prompting the *base* model, which has never seen the call format.
 
-`deskmate eval --fewshot` puts these before the first user message of the same
-prompt the app renders, so the base-model row of docs/evaluation.md measures "the
+`deskmate eval --fewshot` puts these as earlier turns of the same prompt the app
+renders, so the base-model row of docs/evaluation.md measures "the
 base model prompted with a few examples", not "the base model given a format it
 cannot know". The examples use made-up tools that are neither in the catalog nor
 in BFCL, so they teach the format and when not to call, but no answers.
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from app.calls import ToolCall
-from app.prompt.render import Conversation, Message, declare, render_call
+from app.prompt.render import Conversation, Message, declare
 from app.tools.catalog import ToolSpec
 
 
@@ -34,10 +34,11 @@ class Example:
     calls: tuple[ToolCall, ...] = ()
     text: str = ""
 
-    def render(self) -> str:
-        answer = "\n".join(render_call(c) for c in self.calls) if self.calls else self.text
+    def messages(self) -> tuple[Message, Message]:
+        """The example as a user turn (naming its own tools) and the model turn that answers it."""
         tools = "; ".join(declare(t) for t in self.tools)
-        return f"Tools: {tools}\nRequest: {self.request}\nAnswer:\n{answer}\n"
+        return (Message("user", f"(Example; its tools: {tools}) {self.request}"),
+                Message("assistant", self.text, self.calls))
 
 
 EXAMPLES: tuple[Example, ...] = (
@@ -54,13 +55,12 @@ EXAMPLES: tuple[Example, ...] = (
 )
 
 
-def examples_block(examples: tuple[Example, ...] = EXAMPLES) -> str:
-    body = "\n".join(e.render() for e in examples)
-    return (f"Examples (each with its own tools; for the real request use only the tools above):\n\n{body}\n"
-            "Real request:\n")
-
-
 def with_examples(conv: Conversation, examples: tuple[Example, ...] = EXAMPLES) -> Conversation:
-    """The same conversation with the worked examples before its first user message."""
-    first, *rest = conv.messages
-    return replace(conv, messages=(Message("user", examples_block(examples) + first.content), *rest))
+    """The same conversation with the worked examples as earlier turns.
+
+    As turns, the examples show the base model the whole pattern it has to continue
+    (`<start_of_turn>model` followed by `call:...` or words), right before its own turn;
+    the system part of the prompt (instruction, the real tools) is unchanged.
+    """
+    turns = tuple(m for e in examples for m in e.messages())
+    return replace(conv, messages=(*turns, *conv.messages))

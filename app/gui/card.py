@@ -38,6 +38,23 @@ DECISION_TEXT = {
 }
 
 
+def decision_text(decision: Decision) -> str:
+    """The line under a decided card: what was decided and by whom, in words."""
+    by, reason = decision.by or "user", decision.reason
+    if by == "timeout":
+        return "No answer in time: denied"
+    if by == "pause":
+        return "Denied: tools are paused"
+    if by.startswith("rule:"):
+        return "Always allowed (remembered; revoke it in Permissions)"
+    if by == "session":
+        return "Allowed for this session"
+    if by.startswith("auto:"):
+        return f"Ran without asking (read-only {by.removeprefix('auto:')} tools)"
+    text = DECISION_TEXT[decision.kind]
+    return f"{text}: {reason}" if reason else text
+
+
 class DiffHighlighter(QSyntaxHighlighter):
     """Colours added and removed lines of a unified diff."""
 
@@ -292,14 +309,7 @@ class ApprovalCard(QFrame):
         self.buttons.hide()
         self.reason_row.hide()
         self.form_box.hide()
-        text = DECISION_TEXT[decision.kind]
-        if decision.by == "timeout":
-            text = "No answer in time: denied"
-        elif decision.by not in ("user", ""):
-            text = f"{text} (remembered: {decision.by})" if decision.by.startswith("rule") else f"{text} ({decision.by})"
-        if decision.reason and decision.by != "timeout":
-            text += f": {decision.reason}"
-        self.status.setText(text)
+        self.status.setText(decision_text(decision))
         self.status.show()
         self.setProperty("pending", False)
         self.style().unpolish(self)

@@ -113,6 +113,7 @@ class ChatView(QWidget):
         self.send_button.clicked.connect(self._send)
         self.stop_button = QPushButton("Stop")
         self.stop_button.setToolTip("Stop the answer and deny anything still waiting (Esc in the request line)")
+        self.input.setToolTip("Enter sends · Esc stops · Ctrl+N starts a new conversation")
         self.stop_button.clicked.connect(self.stop_requested)
         self.stop_button.setEnabled(False)
 
@@ -151,12 +152,15 @@ class ChatView(QWidget):
     # --- conversation ---------------------------------------------------------
 
     def _add(self, widget: QWidget, align: Qt.AlignmentFlag | None = None) -> QWidget:
+        """Append to the conversation, shown at once (so a new card can take the keyboard focus)."""
         if align is None:
             self.items.insertWidget(self.items.count() - 1, widget)
         else:  # a bubble: as wide as its text, at most 80% of the view, on its side
             widget.set_max_width(self._bubble_width())
             self.bubbles.append(widget)
             self.items.insertWidget(self.items.count() - 1, widget, 0, align)
+        if self.isVisible():
+            widget.show()  # a layout would only show it on the next event-loop pass
         self.scroll_to_end()
         return widget
 
@@ -193,6 +197,15 @@ class ChatView(QWidget):
             label.setEnabled(False)  # greyed: a note about the conversation, not part of it
         self.answer = None
         return self._add(label)
+
+    def clear(self) -> None:
+        """Remove every message and card (a new conversation)."""
+        while self.items.count() > 1:  # keep the stretch at the end
+            item = self.items.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        self.bubbles.clear()
+        self.answer = None
 
     def scroll_to_end(self) -> None:
         bar = self.scroll.verticalScrollBar()

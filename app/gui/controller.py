@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 import psutil
+import shiboken6
 from PySide6.QtCore import QObject, QSettings, Qt, QThread, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -31,9 +32,14 @@ from app.gui.permissions import PermissionsPage
 from app.gui.tray import Tray
 from app.gui.welcome import WelcomeDialog
 from app.gui.window import MainWindow
-from app.gui.worker import Task, TurnWorker, start_on_thread
+from app.gui.worker import TurnWorker, run_in_background, start_on_thread
 
 QUIT_QUESTION = "A call is waiting for your answer. Quit anyway? It will be denied."
+
+
+def _alive(thread: QThread) -> bool:
+    """False once Qt deleted the thread object (deleteLater after it finished)."""
+    return shiboken6.isValid(thread)
 
 
 class Controller(QObject):
@@ -53,7 +59,7 @@ class Controller(QObject):
         self.queue: deque[str] = deque()
         self.worker: TurnWorker | None = None
         self.thread: QThread | None = None
-        self.tasks: list[tuple[Task, QThread]] = []
+        self.tasks: list[QThread] = []  # model loading and building
         self.last_waiting: str | None = None
         self.confirm_quit: Callable[[str], bool] = self._ask_quit
         self.exit_app: Callable[[], None] = QApplication.quit
@@ -82,6 +88,7 @@ class Controller(QObject):
         self.window.hidden_to_tray.connect(self._hidden_to_tray)
         self.window.quit_requested.connect(self.quit)
         self.window.resume_requested.connect(lambda: self.set_paused(False))
+        self.window.new_conversation.connect(self.new_conversation)
         self.window.tabs.currentChanged.connect(self._tab_changed)
         self.permissions.pause_toggled.connect(self.set_paused)
         self.general.quick_commands_changed.connect(self.tray.set_quick_commands)
@@ -152,12 +159,9 @@ class Controller(QObject):
         self.queue.clear()
         if self.worker is not None:
             self.worker.stop("Deskmate was closed.")
-        for thread in [self.thread, *(t for _task, t in self.tasks)]:
-            if thread is not None:
-                try:
-                    thread.wait(wait_ms)
-                except RuntimeError:  # already deleted by Qt
-                    pass
+        for thread in [self.thread, *self.tasks]:
+            if thread is not None and _alive(thread):
+                thread.wait(wait_ms)
         self.memory_timer.stop()
         if self.hotkey is not None:
             self.hotkey.unregister()
@@ -194,6 +198,16 @@ class Controller(QObject):
         self.worker = worker
         self.thread = start_on_thread(worker, self)
 
+    def new_conversation(self) -> None:
+        """Forget the conversation so far (the activity log keeps everything)."""
+        if self.busy:
+            self.chat.add_notice("Stop the current request first (Esc), then start a new conversation.")
+            return
+        self.session.new_conversation()
+        self.cards.clear()
+        self.chat.clear()
+        self.window.focus_input()
+
     def stop(self) -> None:
         if self.worker is not None:
             self.worker.stop()
@@ -225,8 +239,7 @@ class Controller(QObject):
             self.chat.finish_answer(event.text)
             self.window.set_speed(self._last_speed())
         elif isinstance(event, Failed):
-            self.chat.finish_answer("") if self.chat.answer is not None else None
-            self.chat.add_notice(event.message, error=True)
+            self.chat.add_notice(event.message, error=True)  # words already streamed stay as they are
 
     def _add_card(self, proposal: Proposal) -> ApprovalCard:
         spec = self.session.catalog.get(proposal.call.name) if proposal.call.name in self.session.catalog else None
@@ -326,17 +339,11 @@ class Controller(QObject):
         else:
             self.window.set_model_status("Model: ready")
 
-    def run_task(self, fn, on_success, on_failure, on_progress=None) -> Task:
-        task = Task(fn)
-        task.succeeded.connect(on_success)
-        task.failed.connect(on_failure)
-        if on_progress is not None:
-            task.progress.connect(on_progress)
-        thread = start_on_thread(task, self)
-        entry = (task, thread)
-        self.tasks.append(entry)
-        thread.finished.connect(lambda: self.tasks.remove(entry) if entry in self.tasks else None)
-        return task
+    def run_task(self, fn, on_success, on_failure, on_progress=None) -> QThread:
+        """Run `fn(progress)` off the GUI thread; the callbacks run on the GUI thread."""
+        thread = run_in_background(fn, self, on_success, on_failure, on_progress)
+        self.tasks = [t for t in self.tasks if _alive(t)] + [thread]
+        return thread
 
     def load_model(self) -> None:
         """Load the built model off the GUI thread, so the first answer does not wait for it."""

@@ -24,9 +24,11 @@ def format_bytes(n: float) -> str:
 
 
 class MainWindow(QMainWindow):
-    """Signals: hidden_to_tray() the window closed but the app stays; quit_requested(); resume_requested()."""
+    """Signals: hidden_to_tray() the window closed but the app stays; quit_requested(); resume_requested();
+    new_conversation()."""
 
     hidden_to_tray = Signal()
+    new_conversation = Signal()
     quit_requested = Signal()
     resume_requested = Signal()
 
@@ -61,7 +63,7 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.speed_label)
         bar.addPermanentWidget(self.memory_label)
 
-        # Alt+1..9 jump to a tab; Ctrl+L to the request line; Ctrl+Q quits.
+        # Alt+1..9 jump to a tab; Ctrl+L to the request line; Ctrl+N starts over; Ctrl+Q quits.
         for i in range(9):
             action = QAction(self)
             action.setShortcut(QKeySequence(f"Alt+{i + 1}"))
@@ -71,6 +73,10 @@ class MainWindow(QMainWindow):
         focus.setShortcut(QKeySequence("Ctrl+L"))
         focus.triggered.connect(self.focus_input)
         self.addAction(focus)
+        fresh = QAction(self)
+        fresh.setShortcut(QKeySequence(QKeySequence.StandardKey.New))
+        fresh.triggered.connect(self.new_conversation)
+        self.addAction(fresh)
         quit_action = QAction(self)
         quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
         quit_action.triggered.connect(self.quit_requested)

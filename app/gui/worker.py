@@ -99,6 +99,47 @@ class Task(QObject):
             self.done.emit()
 
 
+class Relay(QObject):
+    """Delivers a Task's outcome to plain callbacks on the GUI thread.
+
+    PySide runs a lambda or function connected to a worker's signal on the worker's
+    thread; a bound method of a QObject living on the GUI thread is queued there.
+    So the callbacks hang off this object, which lives where it was made.
+    """
+
+    def __init__(self, parent: QObject, on_success: Callable[[Any], None], on_failure: Callable[[str], None],
+                 on_progress: Callable[[str, float], None] | None = None):
+        super().__init__(parent)
+        self._on_success, self._on_failure, self._on_progress = on_success, on_failure, on_progress
+
+    def succeeded(self, value: Any) -> None:
+        self._on_success(value)
+
+    def failed(self, message: str) -> None:
+        self._on_failure(message)
+
+    def progress(self, message: str, fraction: float) -> None:
+        if self._on_progress is not None:
+            self._on_progress(message, fraction)
+
+    def finished(self) -> None:
+        self.deleteLater()
+
+
+def run_in_background(fn: Callable[[Callable[[str, float], None]], Any], parent: QObject,
+                      on_success: Callable[[Any], None], on_failure: Callable[[str], None],
+                      on_progress: Callable[[str, float], None] | None = None) -> QThread:
+    """Run `fn(progress)` on a new thread; the callbacks run on the GUI thread (Anki's QueryOp)."""
+    task = Task(fn)
+    relay = Relay(parent, on_success, on_failure, on_progress)
+    relay.task = task  # the task has no Qt parent (it moves threads): keep it alive until it is done
+    task.succeeded.connect(relay.succeeded)
+    task.failed.connect(relay.failed)
+    task.progress.connect(relay.progress)
+    task.done.connect(relay.finished)
+    return start_on_thread(task, parent)
+
+
 def start_on_thread(worker: TurnWorker | Task, parent: QObject) -> QThread:
     """Move `worker` to a new QThread owned by `parent`, run it, and clean both up when done."""
     thread = QThread(parent)

@@ -25,9 +25,9 @@ Graph inputs / outputs (B = batch, T = new tokens, P = cached tokens or the KV b
     present_value.{i}     float32 [B, 1, P', 256]  buffer to past and present (preallocated KV cache)
 
 The tied 262k x 640 embedding is one initializer: the input Gather reads it and the output
-Gemm (transB) multiplies by it, or by a Gather of its `keep_tokens` rows (folded by ONNX
-Runtime at load time, so the file still holds one copy). Facts the engine needs ride in the
-model's metadata (`META_*`).
+Gemm (transB) multiplies by it, or by a Slice of its first rows, which hold the
+`keep_tokens` (folded by ONNX Runtime at load time, so the file still holds one copy).
+Facts the engine needs ride in the model's metadata (`META_*`).
 """
 
 from __future__ import annotations
@@ -195,7 +195,21 @@ def build_graph(model: Any, *, keep_tokens: Sequence[int] | None = None, max_con
     def linear(key: str) -> np.ndarray:  # nn.Linear stores [out, in]; MatMul wants [in, out]
         return _np(sd[key]).T
 
-    g.const("embed_table", _np(sd[p + "embed_tokens.weight"]))  # [V, 640], shared with the output
+    # The tied table [V, 640], shared by input and output. With keep_tokens its rows are
+    # reordered kept-first, so the output reads rows [0, V') (a Slice: contiguous, no copy on
+    # disk) and input ids go through a position map; common input tokens then also sit in
+    # those first rows, so the pages ONNX Runtime memory-maps for the embedding stay few.
+    table = _np(sd[p + "embed_tokens.weight"])
+    ids = "input_ids"
+    if keep_tokens is not None:
+        kept = np.zeros(s.vocab_size, dtype=bool)
+        kept[list(keep_tokens)] = True
+        order = np.concatenate([np.asarray(keep_tokens, dtype=np.int64), np.flatnonzero(~kept)])  # row -> token
+        table = table[order]
+        position = np.empty(s.vocab_size, dtype=np.int32)
+        position[order] = np.arange(s.vocab_size, dtype=np.int32)  # token -> row
+        (ids,) = g.op("Gather", [g.const("token_rows", position), "input_ids"], axis=0)
+    g.const("embed_table", table)
     _rope_tables(g, model, max_context)
     g.const("last_index", np.array([-1], dtype=np.int64))
     q_size, kv_size = s.heads * s.head_dim, s.kv_heads * s.head_dim
@@ -204,7 +218,7 @@ def build_graph(model: Any, *, keep_tokens: Sequence[int] | None = None, max_con
     g.const("merge_shape", np.array([0, 0, -1], dtype=np.int64))
 
     # Embedding: Gather rows, times sqrt(hidden) (Gemma3TextScaledWordEmbedding).
-    (emb,) = g.op("Gather", ["embed_table", "input_ids"], axis=0)  # [B,T,640]
+    (emb,) = g.op("Gather", ["embed_table", ids], axis=0)  # [B,T,640]
     embed_scale = float(model.model.embed_tokens.embed_scale)
     (h,) = g.op("Mul", [emb, g.const("embed_scale", np.array(embed_scale, dtype=np.float32))])
 
@@ -257,8 +271,10 @@ def build_graph(model: Any, *, keep_tokens: Sequence[int] | None = None, max_con
                           n_out=4, domain=MS, epsilon=s.eps)  # [B,1,640]
     (final,) = g.op("Reshape", [final, g.const("flat_shape", np.array([-1, s.hidden], dtype=np.int64))])  # [B,640]
     head = "embed_table"
-    if keep_tokens is not None:
-        (head,) = g.op("Gather", ["embed_table", g.const("keep_tokens", np.asarray(keep_tokens, dtype=np.int64))], axis=0)
+    if keep_tokens is not None:  # the first V' rows are the kept tokens, in keep_tokens order
+        (head,) = g.op("Slice", ["embed_table", g.const("head_start", np.array([0], np.int64)),
+                                 g.const("head_end", np.array([len(keep_tokens)], np.int64)),
+                                 g.const("head_axis", np.array([0], np.int64))])
     g.op("Gemm", [final, head], outputs=["logits"], transB=1)  # [B,V']
 
     kv = ["batch", s.kv_heads, "past_sequence", s.head_dim]

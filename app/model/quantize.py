@@ -5,8 +5,8 @@ Build-time only. Every MatMul with a constant weight becomes ONNX Runtime's MatM
 tunes for LLM decoding on CPU. The tied embedding is quantized once, in the layout MatMulNBits
 reads ([V, K] row per output, blocks along K), and that same initializer feeds:
 
-    GatherBlockQuantized(table_q, input_ids, scales)      # the input embedding
-    MatMulNBits(h, table_q [or Gather(table_q, keep)], ...)  # the output projection
+    GatherBlockQuantized(table_q, rows_of(input_ids), scales)  # the input embedding
+    MatMulNBits(h, table_q [or its first V' rows], ...)       # the output projection
 
 so the file holds one 262k x 640 INT8 table instead of two (439 MB -> under 300 MB).
 Why not `quantize_dynamic`: it quantizes Gather and MatMul weights separately (two copies)
@@ -68,60 +68,31 @@ def quantize_graph(model: onnx.ModelProto, *, layers: str = "dynamic", block_siz
     """
     graph = model.graph
     inits = {t.name: t for t in graph.initializer}
-    consumers: dict[str, int] = {}
-    for node in graph.node:
-        for name in node.input:
-            consumers[name] = consumers.get(name, 0) + 1
-    new_inits: list[onnx.TensorProto] = []
-    drop: set[str] = set()
-    nodes: list[onnx.NodeProto] = []
-
-    # The tied table: quantized once, rows = tokens, blocks along the hidden axis. The
-    # scales are stored [V, nb, 1] for GatherBlockQuantized; MatMulNBits reads a Reshape of
-    # them to [V, nb] (folded at load time, a 10 MB copy in memory, none on disk).
-    table = numpy_helper.to_array(inits["embed_table"])  # [V, H]
-    vocab, hidden = table.shape
-    table_q, table_s = quantize_blocks(table, embed_block_size)  # [V, nb, bs], [V, nb]
-    del table
-    nb = hidden // embed_block_size
-    new_inits += [numpy_helper.from_array(table_q, "embed_q"),
-                  numpy_helper.from_array(table_s[..., None], "embed_scales_3d"),
-                  numpy_helper.from_array(np.array([vocab, nb], dtype=np.int64), "embed_scales_shape"),
-                  numpy_helper.from_array(np.array([0, 0, hidden], dtype=np.int64), "embed_out_shape")]
-    nodes.append(helper.make_node("Reshape", ["embed_scales_3d", "embed_scales_shape"], ["embed_scales"]))
-    drop.add("embed_table")
+    table = _Table.quantize(graph, inits, embed_block_size)
+    new_inits, nodes = table.initializers(), table.setup_nodes()
+    drop = {"embed_table"}
 
     for node in graph.node:
-        if node.op_type == "MatMul" and node.input[1] in inits and layers == "dynamic":
+        w = inits.get(node.input[1]) if len(node.input) > 1 else None
+        if node.op_type == "MatMul" and w is not None:
             base = node.input[1]
-            q, s = quantize_columns(numpy_helper.to_array(inits[base]))  # [K, N] int8, [N]
-            new_inits += [numpy_helper.from_array(q, base + ".q"), numpy_helper.from_array(s, base + ".scales")]
             drop.add(base)
-            nodes.append(helper.make_node("DynamicQuantizeMatMul", [node.input[0], base + ".q", base + ".scales"],
-                                          node.output, name=node.name, domain=MS))
-        elif node.op_type == "MatMul" and node.input[1] in inits:
-            w = numpy_helper.to_array(inits[node.input[1]])  # [K, N]
-            q, s = quantize_blocks(np.ascontiguousarray(w.T), block_size)
-            base = node.input[1]
-            new_inits += [numpy_helper.from_array(q, base + ".q"), numpy_helper.from_array(s, base + ".scales")]
-            drop.add(base)
-            nodes.append(_matmul_nbits(node.input[0], base + ".q", base + ".scales", node.output[0],
-                                       w.shape[0], w.shape[1], block_size, node.name))
-        elif node.op_type == "Gather" and node.input[0] == "embed_table" and node.input[1] == "input_ids":
-            nodes.append(helper.make_node("GatherBlockQuantized", ["embed_q", "input_ids", "embed_scales_3d"],
-                                          ["embed_blocks"], name=node.name, domain=MS, bits=BITS,
-                                          block_size=embed_block_size, gather_axis=0, quantize_axis=2))
-            nodes.append(helper.make_node("Reshape", ["embed_blocks", "embed_out_shape"], node.output))  # [B,T,H]
-        elif node.op_type == "Gather" and node.input[0] == "embed_table":  # the kept rows for the output
-            nodes.append(helper.make_node("Gather", ["embed_q", node.input[1]], [node.output[0] + ".q"], axis=0))
-            nodes.append(helper.make_node("Gather", ["embed_scales", node.input[1]], [node.output[0] + ".scales"], axis=0))
-            keep = numpy_helper.to_array(inits[node.input[1]])
-            head_rows = (node.output[0], len(keep))
-        elif node.op_type == "Gemm":  # the output projection by the (kept rows of the) tied table
-            head = node.input[1]
-            b, s = ("embed_q", "embed_scales") if head == "embed_table" else (head + ".q", head + ".scales")
-            n = vocab if head == "embed_table" else head_rows[1]
-            nodes.append(_matmul_nbits(node.input[0], b, s, node.output[0], hidden, n, embed_block_size, node.name))
+            if layers == "dynamic":
+                q, sc = quantize_columns(numpy_helper.to_array(w))  # [K, N] int8, [N]
+                nodes.append(helper.make_node("DynamicQuantizeMatMul", [node.input[0], base + ".q", base + ".scales"],
+                                              node.output, name=node.name, domain=MS))
+            else:
+                k, n = w.dims
+                q, sc = quantize_blocks(np.ascontiguousarray(numpy_helper.to_array(w).T), block_size)
+                nodes.append(_matmul_nbits(node.input[0], base + ".q", base + ".scales", node.output[0],
+                                           k, n, block_size, node.name))
+            new_inits += [numpy_helper.from_array(q, base + ".q"), numpy_helper.from_array(sc, base + ".scales")]
+        elif node.op_type == "Gather" and node.input[0] == "embed_table":
+            nodes += table.embedding_nodes(node.input[1], node.output[0])
+        elif node.op_type == "Slice" and node.input[0] == "embed_table":
+            continue  # the head rows are their own initializer now
+        elif node.op_type == "Gemm":
+            nodes.append(table.output_node(node.input[0], node.output[0], node.name))
         else:
             nodes.append(node)
 
@@ -131,6 +102,76 @@ def quantize_graph(model: onnx.ModelProto, *, layers: str = "dynamic", block_siz
     del graph.initializer[:]
     graph.initializer.extend(kept + new_inits)
     return model
+
+
+class _Table:
+    """The tied embedding, quantized once and stored as two row ranges.
+
+    Rows [0, split) are the output vocabulary (all rows when it is not restricted) and
+    rows [split, V) the tokens that are only ever read. Two initializers rather than one
+    plus a Slice: ONNX Runtime would fold the Slice at load time by reading the whole
+    table into memory first (a 200 MB spike); this way the output projection prepacks
+    its own rows and the embedding lookups touch only the memory-mapped rows they read.
+    """
+
+    def __init__(self, q: np.ndarray, scales: np.ndarray, split: int, block_size: int):
+        self.q, self.scales, self.split, self.block_size = q, scales, split, block_size
+        self.vocab, self.blocks, _ = q.shape
+        self.hidden = self.blocks * block_size
+
+    @classmethod
+    def quantize(cls, graph: onnx.GraphProto, inits: dict[str, onnx.TensorProto], block_size: int) -> "_Table":
+        table = numpy_helper.to_array(inits["embed_table"])  # [V, H], kept rows first (export)
+        head = next((n for n in graph.node if n.op_type == "Slice" and n.input[0] == "embed_table"), None)
+        split = int(numpy_helper.to_array(inits[head.input[2]])[0]) if head is not None else len(table)
+        q, scales = quantize_blocks(table, block_size)  # [V, nb, bs], [V, nb]
+        return cls(q, scales, split, block_size)
+
+    def _ranges(self) -> list[tuple[str, int, int]]:
+        parts = [("embed_head", 0, self.split)]
+        return parts + ([("embed_rest", self.split, self.vocab)] if self.split < self.vocab else [])
+
+    def initializers(self) -> list[onnx.TensorProto]:
+        out = []
+        for name, a, b in self._ranges():
+            out += [numpy_helper.from_array(self.q[a:b], f"{name}.q"),
+                    numpy_helper.from_array(self.scales[a:b, :, None], f"{name}.scales_3d")]
+        consts = {"embed_head.scales_shape": [self.split, self.blocks], "embed_out_shape": [0, 0, self.hidden],
+                  "embed_block_axes": [-1, -2]}
+        out += [numpy_helper.from_array(np.array(v, dtype=np.int64), k) for k, v in consts.items()]
+        out += [numpy_helper.from_array(np.array(v, dtype=np.int32), k)
+                for k, v in {"embed_split": self.split, "embed_last_head_row": self.split - 1, "zero_row": 0}.items()]
+        return out
+
+    def setup_nodes(self) -> list[onnx.NodeProto]:
+        # MatMulNBits reads scales as [N, nb]; GatherBlockQuantized as [N, nb, 1] (folded, small).
+        return [helper.make_node("Reshape", ["embed_head.scales_3d", "embed_head.scales_shape"], ["embed_head.scales"])]
+
+    def _gather(self, name: str, rows: str, out: str) -> onnx.NodeProto:
+        return helper.make_node("GatherBlockQuantized", [f"{name}.q", rows, f"{name}.scales_3d"], [out], domain=MS,
+                                bits=BITS, block_size=self.block_size, gather_axis=0, quantize_axis=2)
+
+    def embedding_nodes(self, rows: str, out: str) -> list[onnx.NodeProto]:
+        """rows [B,T] -> embeddings [B,T,H], each row read from whichever range holds it."""
+        if self.split == self.vocab:
+            return [self._gather("embed_head", rows, "embed_blocks"),
+                    helper.make_node("Reshape", ["embed_blocks", "embed_out_shape"], [out])]
+        return [
+            helper.make_node("Min", [rows, "embed_last_head_row"], ["head_rows"]),
+            self._gather("embed_head", "head_rows", "head_blocks"),  # [B,T,nb,bs]
+            helper.make_node("Sub", [rows, "embed_split"], ["rest_rows_signed"]),
+            helper.make_node("Max", ["rest_rows_signed", "zero_row"], ["rest_rows"]),
+            self._gather("embed_rest", "rest_rows", "rest_blocks"),
+            helper.make_node("Less", [rows, "embed_split"], ["in_head"]),
+            helper.make_node("Unsqueeze", ["in_head", "embed_block_axes"], ["in_head_4d"]),  # [B,T,1,1]
+            helper.make_node("Where", ["in_head_4d", "head_blocks", "rest_blocks"], ["embed_blocks"]),
+            helper.make_node("Reshape", ["embed_blocks", "embed_out_shape"], [out]),  # [B,T,H]
+        ]
+
+    def output_node(self, hidden_in: str, out: str, name: str) -> onnx.NodeProto:
+        """logits = hidden [B,H] x rows[0, split)^T, from the head rows' own 8-bit weights."""
+        return _matmul_nbits(hidden_in, "embed_head.q", "embed_head.scales", out, self.hidden, self.split,
+                             self.block_size, name)
 
 
 def quantize_int8(fp32_path: Path, out_path: Path, *, layers: str = "dynamic", block_size: int = 32,
