@@ -79,7 +79,10 @@ def check_folders(paths) -> Check:
 
 
 def check_turn(model_dir: Path, log: Callable[[str], None]) -> list[Check]:
-    """Load the model and answer one request through the real controller, offscreen, in a throwaway home."""
+    """Load the model and answer one request through the real controller, offscreen, in a throwaway home.
+
+    Lines for the slow steps are logged as they finish (loading takes a while); the rest are returned.
+    """
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
@@ -91,18 +94,20 @@ def check_turn(model_dir: Path, log: Callable[[str], None]) -> list[Check]:
     from app.paths import AppPaths
 
     app = QApplication.instance() or QApplication(["deskmate"])
-    checks = [Check("Qt", True, f"platform plugin {app.platformName()!r} loaded")]
+    qt = Check("Qt", True, f"platform plugin {app.platformName()!r} loaded")
+    log(qt.line())
     started = time.perf_counter()
     try:
         model = EngineModel(model_dir)
         model.load()
     except DeskmateError as exc:
-        return checks + [Check("model", False, str(exc))]
+        return [qt, Check("model", False, str(exc))]
     except Exception as exc:  # a broken onnxruntime install, a bad file: say what it was
-        return checks + [Check("model", False, f"{model_dir} could not be loaded ({type(exc).__name__}: {exc}); "
-                                               "rebuild it with `deskmate model build --force`.")]
-    checks.append(Check("model", True, f"{model_dir.name} loaded in {time.perf_counter() - started:.1f} s"))
-    log(checks[-1].line())
+        return [qt, Check("model", False, f"{model_dir} could not be loaded ({type(exc).__name__}: {exc}); "
+                                          "rebuild it with `deskmate model build --force`.")]
+    loaded = Check("model", True, f"{model_dir.name} loaded in {time.perf_counter() - started:.1f} s")
+    log(loaded.line())
+    checks = [qt, loaded]
 
     with tempfile.TemporaryDirectory(prefix="deskmate-selftest-") as tmp:
         root = Path(tmp)
@@ -155,7 +160,7 @@ def run(log: Callable[[str], None] = print, paths=None, model_name: str | None =
         log(c.line())
     turn = check_turn(paths.models / (model_name or DEFAULT_MODEL), log)
     for c in turn:
-        if c.name != "model" or not c.ok:  # the model line was printed as soon as it loaded
+        if not (c.name == "Qt" or (c.name == "model" and c.ok)):  # those were printed as they happened
             log(c.line())
     checks += turn
     failed = [c for c in checks if not c.ok and c.fatal]

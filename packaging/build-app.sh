@@ -66,6 +66,11 @@ INTERNAL=$DIST/_internal
 # 4. Readable by everyone; the model sealed (whole-second mtimes + its check stamp); nothing of the
 #    model-building stack (torch, transformers, gguf, optimum, onnx) in the folder.
 chmod -R u+rwX,go+rX,go-w "$DIST"
+# A Python built from source (pyenv) leaves debug symbols in libpython: 23 MB -> 6 MB. Only libpython: the
+# wheels' libraries are stripped already, and stripping ones that auditwheel patched can break them.
+if command -v strip >/dev/null; then
+    for lib in "$INTERNAL"/libpython3*.so*; do [ -L "$lib" ] || strip --strip-unneeded "$lib"; done
+fi
 "$PY" packaging/finish_bundle.py "$INTERNAL" >&2
 
 # 5. The frozen app starts, and finds and verifies its bundled model (in a throwaway home).

@@ -11,7 +11,8 @@
 #      the command, desktop entry and icons are where the desktop looks for them.
 #   2. `deskmate --selftest` from the installed copy, on a private D-Bus with an unlocked GNOME
 #      Keyring (a real Secret Service), in a throwaway HOME/XDG_* so the real home is never touched.
-#   3. The installed app on Xvfb: time from launch to its window being mapped (3 runs), screenshot.
+#   3. The installed app on Xvfb: time from launch to its window being mapped (4 starts, the first
+#      with an empty profile), screenshot (packaging/window-time.sh).
 #   4. Upgrade to a bumped version of the same package, then remove and purge it: the user's
 #      config and data (in the throwaway home) must be byte-for-byte unchanged, /opt/deskmate gone,
 #      and the installed files unmodified while it ran (dpkg --verify).
@@ -55,7 +56,6 @@ PIDS=()
 INSTALLED=0
 TMP=$(mktemp -d /tmp/deskmate-smoke.XXXXXX)
 cleanup() {
-    if [ -n "${APP_PID:-}" ]; then kill "$APP_PID" 2>/dev/null || true; fi
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
     # A failed run does not leave its package behind.
     if [ "$INSTALLED" = 1 ] && dpkg -s deskmate >/dev/null 2>&1; then dpkg --purge deskmate >/dev/null 2>&1 || true; fi
@@ -126,57 +126,15 @@ mkdir -p "$H/.config/deskmate" "$H/.local/share/deskmate"
 echo "the user's own note" > "$H/.local/share/deskmate/user-note.txt"
 
 # --- 3. the installed app on Xvfb ---------------------------------------------------------------------
-DISPLAY_NUM=:$((90 + RANDOM % 100))
-Xvfb "$DISPLAY_NUM" -screen 0 1280x800x24 -nolisten tcp -noreset > "$OUT/xvfb.log" 2>&1 &
-XVFB_PID=$!
-PIDS+=("$XVFB_PID")
-for _ in $(seq 50); do xdpyinfo -display "$DISPLAY_NUM" >/dev/null 2>&1 && break; sleep 0.1; done
-xdpyinfo -display "$DISPLAY_NUM" >/dev/null 2>&1 || die "Xvfb did not start"
-GUIENV=("${APPENV[@]}" DISPLAY="$DISPLAY_NUM" QT_QPA_PLATFORM=xcb)
-
-# Launch, wait for a mapped Deskmate window; sets APP_PID and LAUNCH_S (seconds from launch to window).
-launch() {
-    local start now win
-    kill -0 "$XVFB_PID" 2>/dev/null || { cat "$OUT/xvfb.log" >&2; die "Xvfb is gone"; }
-    start=$(date +%s.%N)
-    "${GUIENV[@]}" deskmate > "$OUT/app-run-$1.log" 2>&1 &
-    APP_PID=$!
-    for _ in $(seq 1200); do
-        win=$(DISPLAY=$DISPLAY_NUM xdotool search --onlyvisible --name 'Deskmate' 2>/dev/null | head -1 || true)
-        if [ -n "$win" ]; then
-            now=$(date +%s.%N)
-            LAUNCH_S=$(python3 -c "print(round($now - $start, 2))")
-            APP_WIN=$win
-            say "start $1: window after $LAUNCH_S s"
-            return 0
-        fi
-        kill -0 "$APP_PID" 2>/dev/null || { cat "$OUT/app-run-$1.log" >&2; return 1; }
-        sleep 0.05
-    done
-    return 1
-}
-stop_app() {
-    kill "$APP_PID" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$APP_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$APP_PID" 2>/dev/null || true
-    wait "$APP_PID" 2>/dev/null || true
-}
-
-say "starting the installed app on Xvfb $DISPLAY_NUM"
-launch 1 || die "no Deskmate window within 60 s (see $OUT/app-run-1.log)"
-FIRST=$LAUNCH_S
-# Let it settle (model loading, first-run welcome) so the screenshot shows the real window.
-sleep "${DESKMATE_SMOKE_SETTLE_S:-20}"
-kill -0 "$APP_PID" 2>/dev/null || die "the app quit on its own (see $OUT/app-run-1.log)"
-import -display "$DISPLAY_NUM" -window "$APP_WIN" "$SHOT"
-stop_app
-WARM=()
-for i in 2 3 4; do
-    launch "$i" || die "no Deskmate window on start $i"
-    WARM+=("$LAUNCH_S")
-    stop_app
-done
-say "window after ${FIRST} s (first start), ${WARM[*]} s (next starts)"
+say "starting the installed app on Xvfb (4 starts)"
+"${APPENV[@]}" "$ROOT/packaging/window-time.sh" --runs 4 --screenshot "$SHOT" \
+    --settle "${DESKMATE_SMOKE_SETTLE_S:-20}" --log-dir "$OUT" -- deskmate > "$OUT/window-times.txt" \
+    || die "the installed app did not show its window (see $OUT/app-run-*.log)"
+mapfile -t TIMES < <(sed -n 's/^window_s=\([0-9.]*\).*/\1/p' "$OUT/window-times.txt")
+mapfile -t CPUS < <(sed -n 's/.*cpu_s=\([0-9.na]*\).*/\1/p' "$OUT/window-times.txt")
+FIRST=${TIMES[0]}
+WARM=("${TIMES[@]:1}")
+say "window after ${FIRST} s (first start), ${WARM[*]} s (next starts); CPU ${CPUS[*]} s"
 
 # Installed files unchanged by running the app (the model folder is read-only to the app).
 dpkg --verify deskmate > "$OUT/dpkg-verify.txt" 2>&1 || { cat "$OUT/dpkg-verify.txt" >&2; die "installed files changed"; }
@@ -214,6 +172,8 @@ json.dump({
     "deb": "$(basename "$DEB")", "version": "$VERSION",
     "deb_bytes": $DEB_BYTES, "installed_size_kib": $INSTALLED_KB, "opt_kib": $OPT_KB,
     "window_first_s": $FIRST, "window_next_s": warm, "window_median_s": statistics.median(warm),
+    "window_cpu_s": [float(x) for x in "${CPUS[*]}".split()],
+    "load_average": open("/proc/loadavg").read().split()[:3], "cpus": __import__("os").cpu_count(),
     "selftest": open("$OUT/selftest.log").read().splitlines(), "selftest_rc": $SELFTEST_RC,
     "user_files_checked": len("""$BEFORE""".splitlines()),
     "screenshot": "$SHOT", "upgrade": "ok", "remove": "ok", "purge": "ok",

@@ -21,6 +21,15 @@ from app.model.quantize import quantize_int8  # noqa: E402
 PROMPT = [2, 105, 2364, 107, 9259, 1902, 236888, 563, 506, 1646, 1217, 236881, 108, 3048, 107, 4368, 5437, 532, 2343, 1109]
 
 
+def test_restricted_int8_rows_are_stored_once(exported):
+    """With an output vocabulary, the table is split in two row ranges, together V rows."""
+    model = onnx.load(str(exported["keep_int8"]), load_external_data=False)
+    rows = {t.name: t.dims[0] for t in model.graph.initializer if t.name in ("embed_head.q", "embed_rest.q")}
+    keep = len(set(range(0, 262144, 7)) | {1, 106})
+    assert rows == {"embed_head.q": keep, "embed_rest.q": 262144 - keep}
+    assert not [t for t in model.graph.initializer if t.name == "embed_table"]
+
+
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory: pytest.TempPathFactory, tiny_gemma) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("export")
@@ -31,6 +40,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory, tiny_gemma) -> dict[str, 
     }
     paths["int8"] = quantize_int8(paths["fp32"], root / "int8" / "model.onnx")
     paths["nbits"] = quantize_int8(paths["fp32"], root / "nbits" / "model.onnx", layers="nbits")
+    paths["keep_int8"] = quantize_int8(paths["keep"], root / "keep_int8" / "model.onnx")
     return paths
 
 
@@ -73,10 +83,13 @@ def test_restricted_output_vocabulary_is_the_kept_columns(exported):
     """keep_tokens: the logits are exactly the kept columns; the ids ride in the metadata."""
     full = run_pieces(exported["fp32"], [PROMPT])[0]
     kept = run_pieces(exported["keep"], [PROMPT])[0]
+    kept_int8 = run_pieces(exported["keep_int8"], [PROMPT[:9], PROMPT[9:]])[-1]
+    full_int8 = run_pieces(exported["int8"], [PROMPT[:9], PROMPT[9:]])[-1]
     meta = {p.key: p.value for p in onnx.load(str(exported["keep"]), load_external_data=False).metadata_props}
     ids = np.array([int(t) for t in meta[META_OUTPUT_TOKENS].split(",")])
     assert list(ids) == sorted(set(range(0, 262144, 7)) | {1, 106})
     assert np.allclose(kept, full[ids], atol=1e-5)
+    assert np.allclose(kept_int8, full_int8[ids], atol=1e-4)  # same rows, whichever range they sit in
     assert '"max_context"' in meta[META_CONFIG]
 
 
@@ -88,7 +101,7 @@ def test_int8_close_to_fp32_and_table_stored_once(exported, kind):
     assert np.corrcoef(ref, q)[0, 1] > 0.99
     model = onnx.load(str(exported[kind]), load_external_data=False)
     big = [t for t in model.graph.initializer if np.prod(t.dims) >= 262144 * 16]  # a table, not its scales
-    assert [(t.name, t.data_type) for t in big] == [("embed_q", onnx.TensorProto.UINT8)]
+    assert [(t.name, t.data_type) for t in big] == [("embed_head.q", onnx.TensorProto.UINT8)]
     fp32_bytes = (exported["fp32"].parent / "model.onnx.data").stat().st_size
     assert (exported[kind].parent / "model.onnx.data").stat().st_size < fp32_bytes / 3
 

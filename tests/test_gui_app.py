@@ -12,7 +12,6 @@ import json
 import pytest
 from PySide6.QtCore import QSettings, Qt
 
-from app.calls import DecisionKind
 from app.gui.autostart import Autostart
 from app.gui.controller import Controller
 from app.gui.shortcut import support
@@ -217,12 +216,14 @@ def test_notification_click_opens_the_waiting_card(gui, qtbot):
     c.window.hide()
     card = ask_and_wait_card(qtbot, c, "Write hello")
     c.window.hide()  # the request came from the window; the user hid it before the card arrived
+    assert c.tray.icon.toolTip() == "Deskmate: a call waits for your answer"  # the tray shows it too
     c.tray.message_clicked.emit()
     assert c.window.isVisible() and c.window.tabs.currentWidget() is c.chat
     qtbot.waitUntil(lambda: card.approve_button.hasFocus(), timeout=2000)
     qtbot.keyClick(card.approve_button, Qt.Key.Key_Return)
     wait_turn(qtbot, c)
     assert decisions(c.session) == [("approve_once", "user")]
+    assert c.tray.icon.toolTip() == "Deskmate"
 
 
 def test_quitting_with_a_waiting_call_asks_first(gui, qtbot, app_paths):

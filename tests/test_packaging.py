@@ -176,7 +176,7 @@ def test_frozen_app_finds_its_bundled_models(tmp_path: Path, monkeypatch: pytest
 
 
 def test_scripts_are_executable_and_parse() -> None:
-    for name in ("build-app.sh", "build-deb.sh", "smoke-deb.sh", "macos/build-app.sh"):
+    for name in ("build-app.sh", "build-deb.sh", "smoke-deb.sh", "window-time.sh", "macos/build-app.sh"):
         script = PACKAGING / name
         assert os.access(script, os.X_OK), f"{name} is not executable"
         subprocess.run(["bash", "-n", str(script)], check=True)

@@ -51,6 +51,22 @@ def test_folder_check_reports_a_corrupt_config(app_paths):
     assert not check.ok and "could not be read" in check.detail
 
 
+@pytest.mark.slow
+def test_selftest_runs_a_turn_on_a_built_model(qapp, tiny_model_dir, tmp_path):
+    """The tiny random model loads through the real engine and the turn runs through the real window;
+    random weights seldom propose a call, and then the self-test says so and what to do."""
+    paths = AppPaths(home=tmp_path / "home", config=tmp_path / "config", data=tmp_path / "data",
+                     models=tiny_model_dir.parent).ensure()
+    lines: list[str] = []
+    code = run(lines.append, paths=paths, model_name=tiny_model_dir.name)
+    assert any(line.startswith(f"ok   model: {tiny_model_dir.name} loaded") for line in lines), lines
+    answer = next(line for line in lines if " answer:" in line)
+    if code == 0:
+        assert answer.startswith("ok   answer:")
+    else:
+        assert answer.startswith("FAIL answer:") and "deskmate model build --force" in answer
+
+
 @pytest.mark.model
 @pytest.mark.slow
 def test_selftest_passes_with_the_real_model(qapp, request, tmp_path):

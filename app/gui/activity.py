@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import DeskmateError
+from app.gui import style
 from app.tools.catalog import Catalog
 
 COLUMNS = ("Time", "Request", "Tool", "Arguments", "Decision", "Result")
@@ -221,8 +222,7 @@ class ActivityPage(QWidget):
 
     def verify(self) -> None:
         report = self.session.audit.verify()
-        self.status.setObjectName("" if report.ok else "error")
-        self.status.setStyleSheet(self.status.styleSheet())  # re-polish for the new object name
+        style.mark_error(self.status, not report.ok)
         self.status.setText(("✔ " if report.ok else "✘ ") + report.summary())
 
     def undo_selected(self) -> None:
@@ -232,9 +232,11 @@ class ActivityPage(QWidget):
         try:
             _action, result = self.session.undo(row.result_entry)
         except DeskmateError as exc:
+            style.mark_error(self.status, True)
             self.status.setText(str(exc))
             return
         message = f"Undone: {result.text or row.result}" if result.ok else f"Undo failed: {result.error}"
         self.refresh()
+        style.mark_error(self.status, not result.ok)
         self.status.setText(message)
         self.undone.emit(message)

@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QListWidget, QPushButton, QVBoxLayout, QWidget
 
 from app.errors import DeskmateError
+from app.gui import style
 
 ICS_FILTER = "iCalendar files (*.ics);;All files (*)"
 
@@ -93,8 +94,7 @@ class CalendarPage(QWidget):
         self._show(_describe(count, verb, path))
 
     def _show(self, text: str, error: bool = False) -> None:
-        self.status.setObjectName("error" if error else "")
-        self.status.setStyleSheet(self.status.styleSheet())  # re-polish for the object name
+        style.mark_error(self.status, error)
         self.status.setText(text)
 
     def import_ics(self) -> None:

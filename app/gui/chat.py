@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.gui import style
 
 
 def _text_label(text: str, kind: type[QLabel] = QLabel) -> QLabel:

@@ -35,6 +35,7 @@ from app.gui.window import MainWindow
 from app.gui.worker import TurnWorker, run_in_background, start_on_thread
 
 QUIT_QUESTION = "A call is waiting for your answer. Quit anyway? It will be denied."
+BUILD_QUESTION = "The model is still being built. Quit anyway? The build stops and starts over next time."
 
 
 def _alive(thread: QThread) -> bool:
@@ -65,6 +66,8 @@ class Controller(QObject):
         self.exit_app: Callable[[], None] = QApplication.quit
         self.hotkey: shortcut.WindowsHotkey | None = None
         self.build_options: dict = {}  # extra build_model arguments (tests build the tiny model)
+        self.building = False
+        self.unfinished: list[QThread] = []
         self._closed = False
 
         self.window = MainWindow()
@@ -147,6 +150,8 @@ class Controller(QObject):
             self.show_window()
             self.open_waiting_card()
             return False
+        if self.building and not self.confirm_quit(BUILD_QUESTION):
+            return False
         self.shutdown()
         self.exit_app()
         return True
@@ -162,6 +167,9 @@ class Controller(QObject):
         for thread in [self.thread, *self.tasks]:
             if thread is not None and _alive(thread):
                 thread.wait(wait_ms)
+        # A model build cannot be interrupted; main.run() then ends the process without
+        # destroying its thread (the build writes to a temporary folder, so nothing is damaged).
+        self.unfinished = [t for t in [self.thread, *self.tasks] if t is not None and _alive(t) and t.isRunning()]
         self.memory_timer.stop()
         if self.hotkey is not None:
             self.hotkey.unregister()
@@ -237,7 +245,6 @@ class Controller(QObject):
                 self.chat.add_notice(f"Not run — {event.call.name}: {event.reason}", error=True)
         elif isinstance(event, Answer):
             self.chat.finish_answer(event.text)
-            self.window.set_speed(self._last_speed())
         elif isinstance(event, Failed):
             self.chat.add_notice(event.message, error=True)  # words already streamed stay as they are
 
@@ -296,6 +303,7 @@ class Controller(QObject):
         for proposal_id in list(self.waiting):
             self._settled(proposal_id)
         self.chat.set_busy(False)
+        self.window.set_speed(self._last_speed())
         self.activity.refresh()
         self.permissions.refresh()
         self.turn_finished.emit()
@@ -373,6 +381,7 @@ class Controller(QObject):
             return build_model(paths, name, progress=progress, **self.build_options)
 
         def built(model_dir) -> None:
+            self.building = False
             self.model_dir = Path(model_dir)
             self.session.model = EngineModel(self.model_dir)
             self.session.model_problem = None
@@ -381,6 +390,7 @@ class Controller(QObject):
             self.load_model()
 
         def failed(message: str) -> None:
+            self.building = False
             if "No module named" in message:
                 message += " — building needs the build tools: `pip install 'deskmate[build]'` (or `./dev run`)."
             self.window.set_model_status(f"Model: build failed — {message}")
@@ -394,6 +404,7 @@ class Controller(QObject):
                 self.welcome.set_progress(message, fraction)
 
         self.window.set_model_status("Model: building…", 0.0)
+        self.building = True
         self.run_task(build, built, failed, progress)
 
     # --- first run, hotkey, memory ----------------------------------------------------------

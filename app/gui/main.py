@@ -9,6 +9,7 @@ opens its Ask window.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from app.paths import AppPaths
@@ -34,7 +35,12 @@ def run(*, hidden: bool = False, message: str = "show", paths: AppPaths | None =
         return 0  # the running Deskmate took over
     app = QApplication.instance()
     app.aboutToQuit.connect(controller.shutdown)  # also on a session logout
-    return int(app.exec())
+    code = int(app.exec())
+    if controller.unfinished:  # quit during a model build: leave without tearing down its thread
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 def start(*, hidden: bool = False, message: str = "show", paths: AppPaths | None = None):

@@ -120,7 +120,8 @@ def render(out: Path) -> list[Path]:
         state.setValue("welcomed", True)
         # The General page shows the manifest of the model built on this machine, when there is one.
         built = AppPaths.for_user().models / DEFAULT_MODEL
-        controller = Controller(session, state=state, model_dir=built if (built / "manifest.json").is_file() else None,
+        have_model = (built / "manifest.json").is_file()
+        controller = Controller(session, state=state, model_dir=built if have_model else None,
                                 autostart=Autostart.for_platform(paths.home, env={}, platform="linux"),
                                 shortcut_support=support(env={"XDG_SESSION_TYPE": "wayland",
                                                               "XDG_CURRENT_DESKTOP": "GNOME"}, platform="linux"))
@@ -133,9 +134,9 @@ def render(out: Path) -> list[Path]:
                                           "Tomorrow: Lunch with Sam at 12:30 (Café Nord).")
             controller.ask(REQUEST)
             _wait(app, lambda: bool(controller.waiting))
-            # Staged: the scripted model has no speed or load state of its own.
-            window.set_model_status(f"Model: {DEFAULT_MODEL} ready")
-            window.set_speed(38.4)
+            # Staged: the scripted replies have no speed or load state of their own.
+            window.set_model_status(f"Model: {DEFAULT_MODEL} ready" if have_model else "Model: demo (scripted replies)")
+            window.set_speed(38.4 if have_model else None)
             window.chat.scroll_to_end()
             for _ in range(5):  # let the layout settle and the scroll land
                 app.processEvents()

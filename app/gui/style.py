@@ -102,3 +102,10 @@ def set_risk_badge(label: QWidget, risk: Risk) -> None:
     label.setObjectName("badge")
     label.setStyleSheet(f"background: {RISK_COLOURS[risk]};")
 
+
+
+def mark_error(label: QWidget, error: bool) -> None:
+    """Show a status line in the error colour (or not), re-polishing it for the style sheet."""
+    label.setObjectName("error" if error else "")
+    label.style().unpolish(label)
+    label.style().polish(label)

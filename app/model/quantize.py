@@ -70,13 +70,11 @@ def quantize_graph(model: onnx.ModelProto, *, layers: str = "dynamic", block_siz
     inits = {t.name: t for t in graph.initializer}
     table = _Table.quantize(graph, inits, embed_block_size)
     new_inits, nodes = table.initializers(), table.setup_nodes()
-    drop = {"embed_table"}
 
     for node in graph.node:
         w = inits.get(node.input[1]) if len(node.input) > 1 else None
         if node.op_type == "MatMul" and w is not None:
             base = node.input[1]
-            drop.add(base)
             if layers == "dynamic":
                 q, sc = quantize_columns(numpy_helper.to_array(w))  # [K, N] int8, [N]
                 nodes.append(helper.make_node("DynamicQuantizeMatMul", [node.input[0], base + ".q", base + ".scales"],
@@ -98,9 +96,10 @@ def quantize_graph(model: onnx.ModelProto, *, layers: str = "dynamic", block_siz
 
     del graph.node[:]
     graph.node.extend(nodes)
-    kept = [t for t in graph.initializer if t.name not in drop]
+    used = {name for node in nodes for name in node.input}
+    kept = [t for t in list(graph.initializer) + new_inits if t.name in used]  # fp32 weights and leftovers go
     del graph.initializer[:]
-    graph.initializer.extend(kept + new_inits)
+    graph.initializer.extend(kept)
     return model
 
 
@@ -136,11 +135,12 @@ class _Table:
         for name, a, b in self._ranges():
             out += [numpy_helper.from_array(self.q[a:b], f"{name}.q"),
                     numpy_helper.from_array(self.scales[a:b, :, None], f"{name}.scales_3d")]
-        consts = {"embed_head.scales_shape": [self.split, self.blocks], "embed_out_shape": [0, 0, self.hidden],
-                  "embed_block_axes": [-1, -2]}
-        out += [numpy_helper.from_array(np.array(v, dtype=np.int64), k) for k, v in consts.items()]
-        out += [numpy_helper.from_array(np.array(v, dtype=np.int32), k)
-                for k, v in {"embed_split": self.split, "embed_last_head_row": self.split - 1, "zero_row": 0}.items()]
+        out += [numpy_helper.from_array(np.array(v, dtype=np.int64), k) for k, v in
+                {"embed_head.scales_shape": [self.split, self.blocks], "embed_out_shape": [0, 0, self.hidden]}.items()]
+        if self.split < self.vocab:
+            out.append(numpy_helper.from_array(np.array([-1, -2], dtype=np.int64), "embed_block_axes"))
+            out += [numpy_helper.from_array(np.array(v, dtype=np.int32), k) for k, v in
+                    {"embed_split": self.split, "embed_last_head_row": self.split - 1, "zero_row": 0}.items()]
         return out
 
     def setup_nodes(self) -> list[onnx.NodeProto]:

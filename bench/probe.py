@@ -1,0 +1,44 @@
+"""Measurements that need a fresh process: cold start and peak memory.
+
+Run as `python -m bench.probe cold MODEL_DIR` or `python -m bench.probe rss MODEL_DIR TOKENS`;
+prints one JSON object. The parent (bench.measure) times the whole process for cold
+start, so interpreter start-up and imports count, as they do for the user.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+
+def cold(model_dir: Path) -> dict:
+    """Imports + manifest check + session + tokenizer, then one token: the app is ready."""
+    t0 = time.perf_counter()
+    from app.engine import Engine
+
+    engine = Engine.load(model_dir)
+    loaded = time.perf_counter() - t0
+    engine.generate("<bos><start_of_turn>user\nhi<end_of_turn>\n<start_of_turn>model\n", max_tokens=1)
+    return {"load_s": loaded, "first_token_s": time.perf_counter() - t0}
+
+
+def rss(model_dir: Path, tokens: int) -> dict:
+    """Peak resident memory over load + a `tokens`-long prompt + 32 decoded tokens."""
+    from app.engine import Engine
+
+    from bench.texts import prompt_of_length
+
+    engine = Engine.load(model_dir)
+    prompt = prompt_of_length(engine.tokenizer, tokens)
+    result = engine.generate(prompt, max_tokens=32, stop=())
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
+    return {"peak_rss_mb": peak_kb / 1024, "context_tokens": result.prompt_tokens + result.new_tokens}
+
+
+if __name__ == "__main__":
+    kind, directory = sys.argv[1], Path(sys.argv[2])
+    out = cold(directory) if kind == "cold" else rss(directory, int(sys.argv[3]))
+    print(json.dumps(out))
