@@ -119,6 +119,7 @@ def check_turn(model_dir: Path, log: Callable[[str], None]) -> list[Check]:
         state.setValue("welcomed", True)
         controller = Controller(session, state=state, model_dir=model_dir)
         proposals = []
+        ending = ""
         try:
             controller.ask(REQUEST)
             deadline = time.monotonic() + TURN_TIMEOUT_S
@@ -133,6 +134,8 @@ def check_turn(model_dir: Path, log: Callable[[str], None]) -> list[Check]:
                 app.processEvents()
                 time.sleep(0.01)
             timed_out = controller.busy
+            # What the turn ended with, in the log's words ("Answered: ...", or the error).
+            ending = next((e.text for e in reversed(session.audit.recent(5)) if e.kind in ("answer", "error")), "")
         finally:
             controller.shutdown()
             controller.window.deleteLater()
@@ -141,9 +144,10 @@ def check_turn(model_dir: Path, log: Callable[[str], None]) -> list[Check]:
         return checks + [Check("answer", False, f"no answer within {TURN_TIMEOUT_S:.0f} s; the model is too slow "
                                                 "or stuck (try `deskmate bench`).")]
     if not proposals:
-        return checks + [Check("answer", False, f"the model answered {REQUEST!r} without proposing a tool call; "
-                                                "the built model may be the wrong one — rebuild it with "
-                                                "`deskmate model build --force`.")]
+        said = f" ({ending[:160]})" if ending else ""
+        return checks + [Check("answer", False, f"the model answered {REQUEST!r} without proposing a tool call{said}; "
+                                                "the built model may be the wrong one (no fine-tuned adapter?) — "
+                                                "rebuild it with `deskmate model build --force`.")]
     p = proposals[0]
     return checks + [Check("answer", True, f"{REQUEST!r} -> {p.call.name} ({p.summary})")]
 

@@ -43,18 +43,8 @@ else
     fi
 fi
 [ -f "$MODEL_DIR/manifest.json" ] || die "$MODEL_DIR holds no built model (manifest.json missing)."
-# The adapter the model was built from, when it was the default one: the app re-checks its hash at load.
-ADAPTER_DIR=$("$PY" - "$MODEL_DIR" <<'EOF'
-import sys
-from pathlib import Path
-from app.model.manifest import default_adapter_dir, read_manifest
-m = read_manifest(Path(sys.argv[1]))
-found = default_adapter_dir(m.name) if (m.adapter_choice == "default" and m.inputs.adapter) else None
-print(found or "")
-EOF
-)
-export DESKMATE_MODEL_DIR=$MODEL_DIR DESKMATE_ADAPTER_DIR=$ADAPTER_DIR
-say "model: $MODEL_DIR${ADAPTER_DIR:+ (adapter $ADAPTER_DIR)}"
+export DESKMATE_MODEL_DIR=$MODEL_DIR
+say "model: $MODEL_DIR"
 
 # 3. PyInstaller.
 rm -rf "$DIST"

@@ -175,6 +175,23 @@ def test_frozen_app_finds_its_bundled_models(tmp_path: Path, monkeypatch: pytest
     assert AppPaths.under(tmp_path / "sandbox").models == tmp_path / "elsewhere"  # the user's choice wins
 
 
+def test_a_bundled_model_is_checked_for_integrity_not_rebuilt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a packaged app (no PyTorch) "out of date, rebuild it" would be a dead end: the build inputs were
+    checked when it was packaged, so only the files are checked, and damage says to reinstall."""
+    from app.errors import ModelCorrupt
+    from app.model.manifest import verify
+
+    model = _tiny_model(tmp_path / "models" / "deskmate-v1")  # built for another catalog than this app's
+    with pytest.raises(ModelCorrupt, match="out of date"):
+        verify(model)
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
+    assert verify(model).name == "deskmate-v1"
+    (model / "model.onnx").write_bytes(os.urandom(4096))  # same size, other bytes
+    with pytest.raises(ModelCorrupt, match="Reinstall Deskmate"):
+        verify(model, full=True)
+
+
 def test_scripts_are_executable_and_parse() -> None:
     for name in ("build-app.sh", "build-deb.sh", "smoke-deb.sh", "window-time.sh", "macos/build-app.sh"):
         script = PACKAGING / name

@@ -134,9 +134,8 @@ def render(out: Path) -> list[Path]:
                                           "Tomorrow: Lunch with Sam at 12:30 (Café Nord).")
             controller.ask(REQUEST)
             _wait(app, lambda: bool(controller.waiting))
-            # Staged: the scripted replies have no speed or load state of their own.
+            # The replies are scripted, so the model line says which model is built here (no speed is shown).
             window.set_model_status(f"Model: {DEFAULT_MODEL} ready" if have_model else "Model: demo (scripted replies)")
-            window.set_speed(38.4 if have_model else None)
             window.chat.scroll_to_end()
             for _ in range(5):  # let the layout settle and the scroll land
                 app.processEvents()

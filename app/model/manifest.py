@@ -22,7 +22,7 @@ from typing import Any, Iterable, Literal, Mapping
 
 from app import __version__
 from app.errors import ModelCorrupt, ModelMissing
-from app.paths import repo_root
+from app.paths import bundled_models, repo_root
 
 MANIFEST_FILE = "manifest.json"
 STAMP_FILE = ".verified"
@@ -247,6 +247,13 @@ def current_inputs(manifest: Manifest) -> BuildInputs:
     )
 
 
+def _shipped_in_bundle(model_dir: Path) -> bool:
+    """A model inside a packaged app was checked against its build inputs when it was packaged, and
+    the app (no PyTorch) could not rebuild it: there only the files' integrity is checked."""
+    bundle = bundled_models()
+    return bundle is not None and model_dir.resolve().parent == bundle.resolve()
+
+
 def verify(model_dir: Path, *, full: bool = False, expected: BuildInputs | None = None,
            check_current: bool = True) -> Manifest:
     """Check a built model against its manifest; return the manifest when it is sound.
@@ -263,10 +270,11 @@ def verify(model_dir: Path, *, full: bool = False, expected: BuildInputs | None 
     """
     model_dir = Path(model_dir)
     manifest = read_manifest(model_dir)
-    rebuild = f"Rebuild it with: {REBUILD_COMMAND}"
+    shipped = _shipped_in_bundle(model_dir)
+    rebuild = "Reinstall Deskmate to restore it." if shipped else f"Rebuild it with: {REBUILD_COMMAND}"
     if manifest.format != FORMAT:
         raise ModelCorrupt(f"The model at {model_dir} uses manifest format {manifest.format}, not {FORMAT}. {rebuild}")
-    if expected is None and check_current:
+    if expected is None and check_current and not shipped:
         expected = current_inputs(manifest)
     if expected is not None and expected.fingerprint != manifest.fingerprint:
         raise ModelCorrupt(f"The model at {model_dir} is out of date: {_difference(manifest.inputs, expected)}. {rebuild}")

@@ -31,14 +31,6 @@ else
     DESKMATE_MODEL_DIR=$("$PY" -c 'from app.paths import AppPaths; print(AppPaths.for_user().models)')/deskmate-v1
 fi
 export DESKMATE_MODEL_DIR
-export DESKMATE_ADAPTER_DIR=$("$PY" - "$DESKMATE_MODEL_DIR" <<'PYEOF'
-import sys
-from pathlib import Path
-from app.model.manifest import default_adapter_dir, read_manifest
-m = read_manifest(Path(sys.argv[1]))
-print((default_adapter_dir(m.name) if m.adapter_choice == "default" and m.inputs.adapter else None) or "")
-PYEOF
-)
 
 # 2. The app icon: an .iconset of the PNGs in assets/, turned into .icns by iconutil.
 ICONSET=$ROOT/build/icons/deskmate.iconset

@@ -29,14 +29,6 @@ if ($env:DESKMATE_MODEL_DIR) {
     $models = & $Py -c "from app.paths import AppPaths; print(AppPaths.for_user().models)"
     $env:DESKMATE_MODEL_DIR = Join-Path $models "deskmate-v1"
 }
-$env:DESKMATE_ADAPTER_DIR = & $Py -c @"
-import sys
-from pathlib import Path
-from app.model.manifest import default_adapter_dir, read_manifest
-m = read_manifest(Path(r'$env:DESKMATE_MODEL_DIR'))
-print((default_adapter_dir(m.name) if m.adapter_choice == 'default' and m.inputs.adapter else None) or '')
-"@
-Check "reading the model manifest"
 
 # 2. The icon: a multi-size .ico from the PNGs in assets\.
 New-Item -ItemType Directory -Force -Path "build\icons" | Out-Null
