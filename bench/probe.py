@@ -34,8 +34,19 @@ def rss(model_dir: Path, tokens: int) -> dict:
     engine = Engine.load(model_dir)
     prompt = prompt_of_length(engine.tokenizer, tokens)
     result = engine.generate(prompt, max_tokens=32, stop=())
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
-    return {"peak_rss_mb": peak_kb / 1024, "context_tokens": result.prompt_tokens + result.new_tokens}
+    return {"peak_rss_mb": peak_rss_kb() / 1024, "context_tokens": result.prompt_tokens + result.new_tokens}
+
+
+def peak_rss_kb() -> int:
+    """This process's peak resident set. VmHWM, not ru_maxrss: on Linux a child started by
+    fork+exec inherits its parent's ru_maxrss, which would report the benchmark's own size."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 if __name__ == "__main__":

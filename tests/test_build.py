@@ -8,9 +8,12 @@ used by tests marked `model`.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
 import os
 import shutil
+import subprocess
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -173,6 +176,18 @@ def test_changed_adapter_is_detected(tiny_copy, tmp_path):
     (adapter / "adapter_model.safetensors").write_bytes(b"weights-2")
     assert mf.AdapterInfo.of(adapter) != with_adapter.adapter
     assert mf.AdapterInfo.of(adapter).name == "mine"
+
+
+def test_editing_an_adapters_model_card_keeps_its_identity(tmp_path):
+    """The card and loss plot beside the weights do not change what gets built."""
+    adapter = tmp_path / "adapters" / "mine"
+    adapter.mkdir(parents=True)
+    (adapter / "adapter_config.json").write_text("{}")
+    (adapter / "adapter_model.safetensors").write_bytes(b"weights-1")
+    before = mf.AdapterInfo.of(adapter)
+    (adapter / "README.md").write_text("results: measured later")
+    (adapter / "loss.png").write_bytes(b"png")
+    assert mf.AdapterInfo.of(adapter) == before
 
 
 def test_default_adapter_appearing_after_the_build_makes_it_outdated(tiny_copy, monkeypatch, tmp_path):
@@ -375,19 +390,37 @@ def test_dequantized_torch_model_is_the_real_gemma(base_gguf_path, gemma_tokeniz
     rows = [0, 2, 105, 23391, 262143]  # the head is the GGUF's one embedding table, exactly
     assert torch.equal(model.get_output_embeddings().weight[rows].detach(), torch.from_numpy(table[rows]).float())
 
-    def greedy(prompt: str, n: int) -> str:
+    def greedy(prompt: str, n: int) -> list[int]:
         ids = gemma_tokenizer.encode(prompt).ids
         with torch.no_grad():
             out = model.generate(torch.tensor([ids]), max_new_tokens=n, do_sample=False)
-        return gemma_tokenizer.decode(out[0, len(ids):].tolist(), skip_special_tokens=False)
+        return out[0, len(ids):].tolist()
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # torch's spinning worker threads crawl on a busy 2-core machine
     try:
-        assert greedy("<bos>1, 2, 3, 4,", 4).startswith(" 5, 6")
-        assert "France" in greedy("<bos>The capital of France is", 10)
+        counting = greedy("<bos>1, 2, 3, 4,", 6)
+        france = greedy("<bos>The capital of France is", 10)
     finally:
         torch.set_num_threads(threads)
+    assert gemma_tokenizer.decode(counting, skip_special_tokens=False).startswith(" 5, 6")
+    assert "France" in gemma_tokenizer.decode(france, skip_special_tokens=False)
+
+    # Same greedy tokens as llama.cpp running the quantized file itself, when it is installed
+    # (in a child process: a llama.cpp built for another CPU dies with SIGILL).
+    if importlib.util.find_spec("llama_cpp") is not None:
+        code = (
+            "import json, sys, llama_cpp\n"
+            "ll = llama_cpp.Llama(sys.argv[1], n_ctx=128, n_threads=1, verbose=False)\n"
+            "out = []\n"
+            "for t in ll.generate(ll.tokenize(b'<bos>The capital of France is', add_bos=False, special=True), temp=0.0, top_k=1):\n"
+            "    out.append(t)\n"
+            "    if len(out) == 10: break\n"
+            "print(json.dumps(out))\n"
+        )
+        run = subprocess.run([sys.executable, "-c", code, str(base_gguf_path)], capture_output=True, text=True, timeout=300)
+        if run.returncode == 0:
+            assert json.loads(run.stdout.strip().splitlines()[-1]) == france
 
 
 @pytest.mark.slow
@@ -403,3 +436,29 @@ def test_damaged_cached_base_model_is_assembled_again(tmp_path):
     stamp = path.with_name(path.name + ".sha256").read_text()
     assert stamp.startswith(expected_sha256())
     assert base_gguf(tmp_path) == path  # now trusted through its stamp
+
+
+def test_a_second_build_waits_for_the_first_then_finds_the_model_up_to_date(tiny_copy, tiny_recipe):
+    import fcntl
+    import threading
+
+    paths = _paths(tiny_copy.parent.parent)
+    seen: list[str] = []
+    result: list[Path] = []
+    waiting = threading.Event()
+
+    def progress(stage: str, _fraction: float) -> None:
+        seen.append(stage)
+        if stage == "waiting for another build":
+            waiting.set()
+
+    with (paths.models / f".{TINY_NAME}.lock").open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # "another build" holds the lock
+        worker = threading.Thread(target=lambda: result.append(
+            build_model(paths, TINY_NAME, no_adapter=True, recipe=tiny_recipe, progress=progress)))
+        worker.start()
+        assert waiting.wait(60)
+        assert not result  # still waiting while the lock is held
+        fcntl.flock(held, fcntl.LOCK_UN)
+    worker.join(120)
+    assert result == [tiny_copy] and seen[-1] == "up to date"

@@ -19,7 +19,7 @@ from training.data.generate import Mix, build_examples, record
 from training.data.seeds import load_cases, split, stratum
 
 SMALL = Mix().scaled(0.08)
-BFCL = Path("/work/shared/bfcl")
+BFCL = Path(__file__).resolve().parents[2] / "shared" / "bfcl"
 
 
 @pytest.fixture(scope="module")

@@ -151,10 +151,18 @@ class _Progress:
         if self.callback is not None:
             self.callback(label, 1.0)
 
+    def note(self, label: str) -> None:
+        """A pause outside the stages (waiting for a lock): shown, progress unchanged."""
+        if self.callback is not None:
+            self.callback(label, 0.0)
+
 
 @contextmanager
-def _build_lock(models_dir: Path, name: str) -> Iterator[None]:
-    """One build of a given name at a time (released by the OS if the process dies)."""
+def _build_lock(models_dir: Path, name: str, on_wait: Callable[[], None]) -> Iterator[None]:
+    """One build of a given name at a time; a second one waits, then finds the model up to date.
+
+    An advisory lock on a file beside the model: the OS releases it if the process dies.
+    """
     lock_path = models_dir / f".{name}.lock"
     with lock_path.open("w") as fh:
         try:
@@ -165,7 +173,8 @@ def _build_lock(models_dir: Path, name: str) -> Iterator[None]:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise DeskmateError(f"Another build of {name} is running; wait for it to finish.") from None
+            on_wait()
+            fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
         finally:
@@ -252,7 +261,11 @@ def build_model(
     models_dir.mkdir(parents=True, exist_ok=True)
     target = models_dir / name
 
-    with _build_lock(models_dir, name):
+    def waiting() -> None:
+        log.info("another build of %s is running; waiting for it", name)
+        step.note("waiting for another build")
+
+    with _build_lock(models_dir, name, waiting):
         _recover_and_clean(models_dir, name)
         step("base model")
         gguf_path = recipe.base(models_dir)

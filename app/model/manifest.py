@@ -61,7 +61,11 @@ class FileEntry:
 
 @dataclass(frozen=True)
 class AdapterInfo:
-    """A LoRA adapter folder, identified by its name and a hash over all its files."""
+    """A LoRA adapter folder, identified by its name and a hash over the files that carry weights.
+
+    Only adapter_config.json and the weight files count: editing the model card or
+    its loss plot must not make every built model out of date.
+    """
 
     name: str
     sha256: str
@@ -71,6 +75,8 @@ class AdapterInfo:
         adapter_dir = Path(adapter_dir)
         digest = hashlib.sha256()
         for p in _model_files(adapter_dir):
+            if p.name != "adapter_config.json" and p.suffix not in (".safetensors", ".bin"):
+                continue
             digest.update(f"{p.relative_to(adapter_dir).as_posix()}\0{sha256_file(p)}\n".encode())
         return cls(adapter_dir.name, digest.hexdigest())
 

@@ -18,6 +18,7 @@ deterministic (fixed seed) so a rerun gives the same file.
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import random
 import sys
@@ -154,7 +155,8 @@ def main() -> None:
     gguf_path = base_gguf(AppPaths.for_user().models)
     llama = llama_cpp.Llama(str(gguf_path), vocab_only=True, verbose=False)
     texts = all_texts()
-    with gzip.open(OUT, "wt", encoding="utf-8", compresslevel=9) as fh:
+    # mtime=0: the same texts give a byte-identical file, so a rerun shows no diff.
+    with gzip.GzipFile(OUT, "wb", compresslevel=9, mtime=0) as raw, io.TextIOWrapper(raw, encoding="utf-8") as fh:
         header = {"gguf_sha256": expected_sha256(), "llama_cpp_python": llama_cpp.__version__, "texts": len(texts)}
         fh.write(json.dumps(header) + "\n")
         for text in texts:

@@ -20,7 +20,7 @@ from app.tools.catalog import ArgumentError, ToolSpec
 
 from training.data.common import Example, random_home, random_now, say
 
-EXTERNAL_DIR = Path("/work/shared/data/external")
+EXTERNAL_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "external"  # ../shared beside the checkout
 SEAL_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean", "list": "array", "dict": "object"}
 IRRELEVANT = (
     "None of the available tools can do that, so I can't help with it here.",

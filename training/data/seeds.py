@@ -22,7 +22,8 @@ from app.tools.catalog import Catalog
 
 from training.data.common import Example, conversation, not_granted_text, random_home, random_now, say
 
-SEED_DIR = Path("/work/shared/data/seed")
+SHARED = Path(__file__).resolve().parents[3] / "shared"  # ../shared beside the checkout
+SEED_DIR = SHARED / "data" / "seed"
 DEV_SHARE = 0.15
 SPLIT_SEED = 20261126
 
