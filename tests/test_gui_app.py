@@ -1,6 +1,6 @@
 """The desktop app against the real core: cards, tray, pause, quit — through real widgets, offscreen.
 
-Each test builds the real session (H5's Agent with a ScriptedModel, the real Toolbox
+Each test builds the real session (the Agent with a ScriptedModel, the real Toolbox
 over a tmp home, real SQLite audit log, real keyrings.alt keyring) and the real
 Controller; the agent runs on its QThread and waits for the card like it does for a user.
 """

@@ -1,7 +1,7 @@
 """The first-run build and the background model load, through the welcome dialog and the status bar.
 
 The build runs the real pipeline (export, INT8 quantization, tokenizer, manifest) on the
-tiny random Gemma 3 (H1's `tiny_recipe`), then the real engine loads it off the GUI thread.
+tiny random Gemma 3 (`tiny_recipe`), then the real engine loads it off the GUI thread.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 `ModelBackend` is all the loop needs: a conversation in, the raw reply text out.
 `ScriptedModel` replays fixed replies (tests, and `deskmate ask --scripted FILE`
 to try the loop without a built model); `EngineModel` runs the built ONNX model
-through H2's Assistant, imported only when first used so the core stays light.
+through the engine's Assistant, imported only when first used so the core stays light.
 """
 
 from __future__ import annotations

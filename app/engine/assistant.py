@@ -2,7 +2,7 @@
 
 The prompt's fixed start (instructions and tool declarations, `render_prefix`) is passed
 to the engine as the prefix to cache, so a second request with the same tools skips it.
-Constrained decoding uses H3's `CallGrammar`, compiled once per tool set.
+Constrained decoding uses `CallGrammar` (engine/constrain.py), compiled once per tool set.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ cached prefix) and yields `GenerationEvent`s token by token; `generate` joins th
 
 Decoding is greedy: the model proposes tool calls, where the most likely answer is the
 wanted one and the same request must give the same call. Logits processors
-`(tokens, logits) -> logits` (H3's call grammar) see full-vocabulary logits and the
+`(tokens, logits) -> logits` (the call grammar) see full-vocabulary logits and the
 tokens generated so far.
 
 One generation runs at a time per Engine (a lock): the KV buffers are shared state.

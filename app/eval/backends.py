@@ -62,7 +62,7 @@ class TorchBackend:
         return cls(model, tokenizer or cached_tokenizer(Path(gguf)), **options)
 
     def _processor(self, tools: Sequence[ToolSpec]) -> Callable[[list[int], Any], Any] | None:
-        """H3's call constraint, the same one the app decodes with (one grammar per tool set)."""
+        """The call constraint, the same one the app decodes with (one grammar per tool set)."""
         if not self._constrained:
             return None
         try:

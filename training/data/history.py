@@ -91,7 +91,8 @@ def _error(rng, ctx):
         text = rng.choice((f"I couldn't find {path}. Check the name, or ask me to search for it.",
                            f"{path} doesn't exist. Want me to search for a similar name?"))
     elif kind < 0.8:
-        result = {"error": "The user declined this call."}
+        # Exactly what app/agent/loop.py sends back for a denial.
+        result = {"denied": True, "reason": rng.choice(("The user denied this call.", "not now", "wrong file"))}
         text = rng.choice(("Okay, I won't do it.", "Understood, nothing was changed.", "Alright, cancelled."))
     else:
         result = {"error": f"Permission denied: {path}"}
