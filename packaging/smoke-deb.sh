@@ -42,13 +42,14 @@ command -v apt-get >/dev/null && command -v dpkg >/dev/null || die "needs apt-ge
 mkdir -p "$OUT" "$(dirname "$SHOT")"
 export DEBIAN_FRONTEND=noninteractive
 
+# Fresh package lists: apt must be able to fetch the package's Depends on a new machine.
+apt-get update -qq || say "warning: apt-get update failed; using the package lists at hand"
 # Tools for the check itself (not Depends of the package).
 TOOLS=(xvfb xdotool imagemagick x11-utils desktop-file-utils dbus gnome-keyring)
 MISSING_TOOLS=()
 for t in "${TOOLS[@]}"; do dpkg -s "$t" >/dev/null 2>&1 || MISSING_TOOLS+=("$t"); done
 if [ ${#MISSING_TOOLS[@]} -gt 0 ]; then
     say "installing the test tools: ${MISSING_TOOLS[*]}"
-    apt-get update -qq || true
     apt-get install -y -qq --no-install-recommends "${MISSING_TOOLS[@]}" >/dev/null
 fi
 
