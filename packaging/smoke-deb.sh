@@ -100,18 +100,19 @@ done
 DBUS_ADDR=$(dbus-daemon --session --fork --print-address=1 --print-pid=2 --nopidfile 2>"$TMP/dbus.pid" | head -1)
 PIDS+=("$(head -1 "$TMP/dbus.pid")")
 APPENV+=(DBUS_SESSION_BUS_ADDRESS="$DBUS_ADDR")
-# gnome-keyring-daemon --unlock reads the login password on stdin and prints its variables.
-KEYRING_OUT=$(printf 'smoke' | "${APPENV[@]}" gnome-keyring-daemon --unlock --components=secrets 2>/dev/null || true)
-# Its pid, asked of the bus (the daemon forks away; it also exits with our bus).
-KEYRING_PID=""
-for _ in $(seq 50); do
-    KEYRING_PID=$(DBUS_SESSION_BUS_ADDRESS=$DBUS_ADDR dbus-send --session --print-reply --dest=org.freedesktop.DBus / \
-        org.freedesktop.DBus.GetConnectionUnixProcessID string:org.freedesktop.secrets 2>/dev/null \
-        | awk '/uint32/ {print $2}' || true)
-    [ -n "$KEYRING_PID" ] && break
+# GNOME Keyring in the foreground (so it is our child, with a pid to stop), unlocked with a password
+# read on stdin; then wait until it holds the Secret Service name on our bus.
+printf 'smoke' | "${APPENV[@]}" gnome-keyring-daemon --foreground --unlock --components=secrets \
+    > "$OUT/keyring.log" 2>&1 &
+PIDS+=("$!")
+SECRETS=""
+for _ in $(seq 100); do
+    SECRETS=$(DBUS_SESSION_BUS_ADDRESS=$DBUS_ADDR dbus-send --session --print-reply --dest=org.freedesktop.DBus / \
+        org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | awk '/boolean/ {print $2}' || true)
+    [ "$SECRETS" = true ] && break
     sleep 0.1
 done
-if [ -n "$KEYRING_PID" ]; then PIDS+=("$KEYRING_PID"); else say "warning: no Secret Service came up ($KEYRING_OUT); the keyring check will say so"; fi
+[ "$SECRETS" = true ] || say "warning: no Secret Service came up (see $OUT/keyring.log); the keyring check will say so"
 say "deskmate --selftest (installed copy)"
 SELFTEST_RC=0
 "${APPENV[@]}" QT_QPA_PLATFORM=offscreen timeout 600 deskmate --selftest > "$OUT/selftest.log" 2>&1 || SELFTEST_RC=$?
