@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from app.errors import DeskmateError
-from app.paths import repo_root
+from app.paths import AppPaths, repo_root
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,8 +21,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=None, metavar="N", help="CPU threads (default: one per core)")
     p.add_argument("--quick", action="store_true", help="a few cases, one repeat (a smoke run)")
     p.add_argument("--no-baselines", action="store_true", help="skip PyTorch, the naive export and llama.cpp")
-    p.add_argument("--agreement-every", type=int, default=4, metavar="K",
-                   help="compare INT8 with fp32 on every K-th seed case (default 4: PyTorch is slow)")
+    p.add_argument("--calls-every", type=int, default=4, metavar="K",
+                   help="time request -> parsed call on every K-th seed case (default 4: 205 of the 820)")
+    p.add_argument("--agreement-every", type=int, default=16, metavar="K",
+                   help="compare INT8 with fp32 on every K-th seed case (default 16: PyTorch is slow)")
     p.add_argument("--seed", type=Path, default=None, metavar="DIR", help="seed cases (default ../shared/data/seed)")
     p.add_argument("--doc", type=Path, default=None, metavar="FILE", help="document to update (default docs/benchmarks.md)")
     p.add_argument("--note", default="", help="a sentence for the document, e.g. what else ran on the machine")
@@ -41,10 +43,14 @@ def run(args: argparse.Namespace) -> int:
     seed = args.seed or root.parent / "shared" / "data" / "seed"
     if not seed.is_dir():
         raise DeskmateError(f"No seed cases at {seed}; pass --seed DIR.")
-    figures = run_bench(model=args.model, seed_dir=seed, threads=args.threads, agreement_every=args.agreement_every,
-                        baselines=not args.no_baselines, quick=args.quick)
+    model_dir = AppPaths.for_user().models / args.model
+    if not model_dir.is_dir():
+        raise DeskmateError(f"No built model at {model_dir}; run `deskmate model build` first.")
+    figures = run_bench(model_dir, seed_dir=seed, threads=args.threads, agreement_every=args.agreement_every,
+                        calls_every=args.calls_every, baselines=not args.no_baselines, quick=args.quick)
     figures["load_note"] = args.note
-    command = ["deskmate bench"] + (["--json", str(args.json)] if args.json else [])
+    command = (["deskmate bench", f"--calls-every {args.calls_every}", f"--agreement-every {args.agreement_every}"]
+               + (["--json", str(args.json)] if args.json else []))
     figures["command"] = " ".join(command)
     write(args.doc or root / "docs" / "benchmarks.md", figures)
     if args.json:

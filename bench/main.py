@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from app.paths import AppPaths, repo_root
+from app.paths import repo_root
 
 Log = Callable[[str], None]
 
@@ -50,8 +50,8 @@ def _torch_model(model_dir: Path, models: Path) -> Any:
     return load_torch_model(base_gguf(models), adapter)
 
 
-def run_bench(*, model: str = "deskmate-v1", seed_dir: Path, threads: int | None = None, agreement_every: int = 4,
-              agreement_tokens: int = 48, baselines: bool = True, quick: bool = False,
+def run_bench(model_dir: Path, *, seed_dir: Path, threads: int | None = None, agreement_every: int = 16,
+              calls_every: int = 4, agreement_tokens: int = 48, baselines: bool = True, quick: bool = False,
               log: Log = lambda m: print(m, file=sys.stderr, flush=True)) -> dict[str, Any]:
     from app.engine import Engine
     from app.engine.assistant import Assistant
@@ -64,8 +64,8 @@ def run_bench(*, model: str = "deskmate-v1", seed_dir: Path, threads: int | None
     from bench import measure as ms
     from bench.texts import prompt_of_length
 
-    paths = AppPaths.for_user()
-    model_dir = paths.models / model
+    models = model_dir.parent  # the base GGUF, the naive export and the fp32 cache live beside the model
+    model = model_dir.name
     threads = threads or default_threads()
     load_before = _load()
     repeats = 1 if quick else 3
@@ -81,7 +81,7 @@ def run_bench(*, model: str = "deskmate-v1", seed_dir: Path, threads: int | None
     decode = ms.decode_tok_s(engine, repeats=repeats)
     log(f"  prefill {prefill}, decode {decode:.1f} tok/s")
     log("request -> parsed call on the seed cases")
-    timings = ms.call_timings(Assistant(engine), cases, catalog, log)
+    timings = ms.call_timings(Assistant(engine), cases[::calls_every], catalog, log)
     with_call = [t.latency_s for t in timings if t.calls]
     log("cold start and peak memory (fresh processes)")
     cold = ms.cold_start_s(model_dir, repeats)
@@ -97,16 +97,16 @@ def run_bench(*, model: str = "deskmate-v1", seed_dir: Path, threads: int | None
     sample = cases[::agreement_every]
     if baselines:
         log("PyTorch fp32 (loading the dequantized GGUF)")
-        torch_model = _torch_model(model_dir, paths.models)
+        torch_model = _torch_model(model_dir, models)
         side["PyTorch fp32 (transformers.generate)"] = vars(bl.torch_baseline(torch_model, prompt_ids, 64, threads))
         log("naive export")
-        naive = bl.ensure_naive(torch_model, paths.models / "naive", log)
+        naive = bl.ensure_naive(torch_model, models / "naive", log)
         side["Naive export (optimum + quantize_dynamic)"] = vars(bl.naive_baseline(naive, prompt_ids, 64, threads))
         log(f"INT8 vs fp32 greedy answers on {len(sample)} seed requests")
         prompts = {c.id: render(c.conversation(catalog)) for c in sample}
         prefixes = {c.id: render_prefix(c.conversation(catalog).tools) for c in sample}
         reference = ag.reference_answers(torch_model, {k: engine.encode(p) for k, p in prompts.items()},
-                                         agreement_tokens, paths.models / "bench-cache" / f"fp32-{model}.json", log)
+                                         agreement_tokens, models / "bench-cache" / f"fp32-{model}.json", log)
         del torch_model
         ours = ag.engine_answers(engine, prompts, prefixes, agreement_tokens)
         out_tokens = engine.info.output_tokens
@@ -114,7 +114,7 @@ def run_bench(*, model: str = "deskmate-v1", seed_dir: Path, threads: int | None
         log(f"  identical: {agreement.identical}/{agreement.cases}")
         from app.model.gguf_source import base_gguf
 
-        llama = bl.llamacpp_baseline(base_gguf(paths.models), prompt_ids, 64, threads)
+        llama = bl.llamacpp_baseline(base_gguf(models), prompt_ids, 64, threads)
         side["llama.cpp (llama-cpp-python, Q4_K_M)"] = vars(llama) if llama else {
             "decode_tok_s": None, "note": "llama-cpp-python not installed"}
 
@@ -137,7 +137,7 @@ def run_bench(*, model: str = "deskmate-v1", seed_dir: Path, threads: int | None
                              "identical": agreement.identical if agreement else 0,
                              "inside_output_vocab": agreement.inside_output_vocab if agreement else 0,
                              "every": agreement_every, "max_tokens": agreement_tokens},
-        "calls_detail": {"cases": len(timings), "with_call": len(with_call),
+        "calls_detail": {"cases": len(timings), "every": calls_every, "with_call": len(with_call),
                          "well_formed": sum(t.well_formed for t in timings),
                          "all_p50_s": ms.percentile([t.latency_s for t in timings], 50),
                          "all_p95_s": ms.percentile([t.latency_s for t in timings], 95)},

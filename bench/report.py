@@ -35,6 +35,10 @@ def render(f: dict[str, Any]) -> str:
         value = f.get(key)
         met = "" if ok is None or value is None else ("yes" if ok(value) else "**no**")
         rows.append(f"| {label} | {_fmt(value, key)} | {target} | {met} |")
+    llama = f.get("llamacpp_decode_tok_s")
+    if llama:
+        ratio = f["decode_tok_s"] / llama
+        rows.append(f"| Decode vs llama.cpp, same run | {ratio:.2f}x | >= 1x | {'yes' if ratio >= 1 else '**no**'} |")
     side = ["| Runtime | Decode tok/s | Prefill tok/s (500-token prompt) | Files MB | What |", "|---|---|---|---|---|"]
     for name, b in f["side_by_side"].items():
         side.append(f"| {name} | {_fmt(b.get('decode_tok_s'))} | {_fmt(b.get('prefill_tok_s'))} | "
@@ -53,7 +57,7 @@ def render(f: dict[str, Any]) -> str:
         "",
         f"Prefill: {prefill}. Cold start: loaded {_fmt(f['cold_detail']['process_to_loaded_s'])} s after the "
         f"process started, first token at {_fmt(f['cold_detail']['process_to_first_token_s'])} s.",
-        f"Calls: {c['cases']} seed cases, {c['with_call']} answered with a call "
+        f"Calls: {c['cases']} seed cases (every {c.get('every', 1)}th), {c['with_call']} answered with a call "
         f"({c['well_formed']} well-formed replies); p50/p95 over all replies: "
         f"{_fmt(c['all_p50_s'])} / {_fmt(c['all_p95_s'])} s.",
         f"Agreement: {a['identical']}/{a['cases']} seed requests (every {a['every']}th case, up to "

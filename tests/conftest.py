@@ -16,6 +16,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytest_plugins = [
     "tests.fixtures.models",
     "tests.fixtures.core",
+    "tests.fixtures.gui",
 ]
 
 FIXED_NOW = datetime(2026, 11, 26, 9, 15)  # a Thursday

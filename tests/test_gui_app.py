@@ -11,39 +11,18 @@ import json
 import re
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 
-from app.gui.autostart import Autostart
 from app.gui.controller import Controller
-from app.gui.shortcut import support
 
 WRITE_NOTE = 'call:write_file{"path": "~/Documents/note.txt", "content": "hello"}'
 WAIT_MS = 15000
 
 
 @pytest.fixture
-def gui(qtbot, make_session, app_paths, tmp_path):
+def gui(make_controller):
     """make(outputs, **grants) -> a started Controller over a real session; shut down afterwards."""
-    controllers = []
-
-    def make(outputs, **kwargs) -> Controller:
-        session = make_session(outputs, **kwargs)
-        state = QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat)
-        state.setValue("welcomed", True)
-        c = Controller(session, state=state, model_dir=None,
-                       autostart=Autostart.for_platform(app_paths.home, env={}, platform="linux"),
-                       shortcut_support=support(env={}, platform="linux"))
-        c.exit_app = lambda: None
-        c.confirm_quit = lambda _question: True  # no modal question when qtbot closes the window
-        qtbot.addWidget(c.window)
-        c.start()
-        qtbot.waitExposed(c.window)
-        controllers.append(c)
-        return c
-
-    yield make
-    for c in controllers:
-        c.shutdown()
+    return make_controller
 
 
 def ask_and_wait_card(qtbot, c: Controller, request: str):

@@ -7,6 +7,7 @@ import pytest
 from app.cli import build_parser
 from app.gui import instance
 from app.gui.main import start
+from tests.fixtures.gui import tame
 
 
 @pytest.fixture
@@ -16,10 +17,7 @@ def started(qtbot, app_paths):
     def make(**kwargs):
         controller = start(paths=app_paths, **kwargs)
         if controller is not None:
-            controller.exit_app = lambda: None
-            controller.confirm_quit = lambda _question: True
-            qtbot.addWidget(controller.window)
-            made.append(controller)
+            made.append(tame(controller, qtbot))
         return controller
 
     yield make

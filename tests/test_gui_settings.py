@@ -7,41 +7,20 @@ import json
 import sqlite3
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 
 from app.calls import Decision, DecisionKind
 from app.gui.activity import activity_rows
-from app.gui.autostart import Autostart
-from app.gui.controller import Controller
-from app.gui.shortcut import support
 from app.gui.welcome import WelcomeDialog
 
 OVERWRITE = 'call:write_file{"path": "~/Documents/todo.txt", "content": "new list", "mode": "overwrite"}'
 
 
 @pytest.fixture
-def controller(qtbot, make_session, app_paths, tmp_path):
-    made = []
-
-    def make(outputs=("Hi.",), **kwargs) -> Controller:
-        session = make_session(list(outputs), **kwargs)
-        state = QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat)
-        state.setValue("welcomed", True)
-        c = Controller(session, state=state, model_dir=None,
-                       autostart=Autostart.for_platform(app_paths.home, env={"XDG_CONFIG_HOME": str(tmp_path / "xdg")},
-                                                        platform="linux"),
-                       shortcut_support=support(env={"XDG_SESSION_TYPE": "wayland"}, platform="linux"))
-        c.exit_app = lambda: None
-        c.confirm_quit = lambda _question: True  # no modal question when qtbot closes the window
-        qtbot.addWidget(c.window)
-        c.window.show()
-        qtbot.waitExposed(c.window)
-        made.append(c)
-        return c
-
-    yield make
-    for c in made:
-        c.shutdown()
+def controller(make_controller, tmp_path):
+    """make(outputs, **grants) -> a shown (not started) Controller on a Wayland desktop."""
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "xdg"), "XDG_SESSION_TYPE": "wayland"}
+    return lambda outputs=("Hi.",), **kwargs: make_controller(outputs, start=False, env=env, **kwargs)
 
 
 def saved_config(app_paths) -> dict:

@@ -57,6 +57,7 @@ class Config:
     save_every_min: float = 15.0
     bf16: bool = True
     threads: int = 0
+    init_adapter: str = ""  # continue from this adapter (warm start) instead of a fresh LoRA
 
 
 @dataclass(frozen=True)
@@ -225,7 +226,8 @@ def write_card(out: Path, cfg: Config, summary: dict) -> None:
         f"(warmup {cfg.warmup_steps} steps, linear decay to zero by the last step or by the {cfg.time_budget_min:g}-minute "
         f"time budget, whichever comes first), up to {cfg.batch_size} examples / {cfg.batch_tokens} tokens per batch "
         f"(batched by length), {cfg.epochs} epoch(s), seed {cfg.seed}, bf16 autocast={cfg.bf16}, SDPA attention, "
-        "loss on the model's turn only (output projection computed only at those positions).",
+        + (f"warm start from `{cfg.init_adapter}`, " if cfg.init_adapter else "")
+        + "loss on the model's turn only (output projection computed only at those positions).",
         "",
         "## Training run",
         f"- Device: {summary['device']} ({summary['threads']} threads); wall time {summary['minutes']:.1f} min; "
@@ -242,7 +244,8 @@ def write_card(out: Path, cfg: Config, summary: dict) -> None:
         "```",
         "python -m training.data.generate --seed 0 --out training/data/generated/",
         f"python -m training.finetune --data training/data/generated/train.jsonl --run {cfg.run} --out {cfg.out} "
-        f"--epochs {cfg.epochs:g} --lr {cfg.lr:g} --rank {cfg.rank} --time-budget-min {cfg.time_budget_min:g}",
+        f"--epochs {cfg.epochs:g} --lr {cfg.lr:g} --rank {cfg.rank} --time-budget-min {cfg.time_budget_min:g}"
+        + (f" --init-adapter {cfg.init_adapter}" if cfg.init_adapter else ""),
         "```",
         "",
     ]
@@ -256,7 +259,7 @@ def parse_args(argv: list[str] | None) -> Config:
     ap.add_argument("--run", required=True, help="run name: logs go to training/runs/<run>/")
     ap.add_argument("--out", default=str(REPO / "models/adapters/deskmate-v1"))
     for name in ("epochs", "lr", "warmup_steps", "rank", "alpha", "dropout", "batch_size", "batch_tokens", "max_len",
-                 "limit", "seed", "time_budget_min", "save_every_min", "threads"):
+                 "limit", "seed", "time_budget_min", "save_every_min", "threads", "init_adapter"):
         value = getattr(defaults, name)
         ap.add_argument("--" + name.replace("_", "-"), type=type(value), default=value)
     ap.add_argument("--no-bf16", dest="bf16", action="store_false")
@@ -273,7 +276,7 @@ def parse_args(argv: list[str] | None) -> Config:
 def main(argv: list[str] | None = None) -> None:
     cfg = parse_args(argv)
     from accelerate import Accelerator
-    from peft import LoraConfig, get_peft_model
+    from peft import LoraConfig, PeftModel, get_peft_model
 
     random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
@@ -296,9 +299,12 @@ def main(argv: list[str] | None = None) -> None:
     model, tokenizer = load_base(REPO / "models/built")
     model.config.use_cache = False
     softcap = getattr(model.config, "final_logit_softcapping", None)
-    lora = LoraConfig(r=cfg.rank, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout, target_modules=TARGET_MODULES,
-                      bias="none", task_type="CAUSAL_LM")
-    model = get_peft_model(model, lora)
+    if cfg.init_adapter:  # a second run goes on from the first one's weights (rank and targets come with them)
+        model = PeftModel.from_pretrained(model, cfg.init_adapter, is_trainable=True)
+    else:
+        lora = LoraConfig(r=cfg.rank, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout, target_modules=TARGET_MODULES,
+                          bias="none", task_type="CAUSAL_LM")
+        model = get_peft_model(model, lora)
     items, dropped = load_items(cfg, tokenizer)
     rng = random.Random(cfg.seed)
     epochs = max(1, math.ceil(cfg.epochs))

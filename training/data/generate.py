@@ -36,19 +36,21 @@ class Mix:
 
     seed_variants: float = 0.5  # share of train seeds that get a second copy in another context
     catalog: int = 1100
-    outside: int = 60
-    nocall: int = 370
-    answers: int = 185
+    outside: int = 100
+    nocall: int = 550
+    answers: int = 330  # the first adapter called again after a result: more answers
     chains: int = 115
     followups: int = 105
     seal: int = 690
     seal_irrelevant: int = 205
     glaive: int = 320  # calls first, then answers after a tool result
+    ungranted_share: float = 0.2  # catalog requests whose group is not granted (answered in words)
 
     def scaled(self, scale: float) -> "Mix":
         s = lambda n: int(round(n * scale))  # noqa: E731
         return Mix(self.seed_variants, s(self.catalog), s(self.outside), s(self.nocall), s(self.answers),
-                   s(self.chains), s(self.followups), s(self.seal), s(self.seal_irrelevant), s(self.glaive))
+                   s(self.chains), s(self.followups), s(self.seal), s(self.seal_irrelevant), s(self.glaive),
+                   self.ungranted_share)
 
 
 def build_examples(seed: int, mix: Mix = Mix()) -> tuple[list[Example], list[dict]]:
@@ -58,7 +60,7 @@ def build_examples(seed: int, mix: Mix = Mix()) -> tuple[list[Example], list[dic
     rng = random.Random(seed)
     out: list[Example] = []
     out += seed_examples(train_cases, catalog, random.Random(rng.random()), mix.seed_variants)
-    out += catalog_examples(random.Random(rng.random()), catalog, mix.catalog)
+    out += catalog_examples(random.Random(rng.random()), catalog, mix.catalog, mix.ungranted_share)
     out += outside_folder_examples(random.Random(rng.random()), catalog, mix.outside)
     out += nocall_examples(random.Random(rng.random()), catalog, mix.nocall)
     out += answer_examples(random.Random(rng.random()), catalog, mix.answers)
