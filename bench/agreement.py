@@ -2,7 +2,7 @@
 
 Both decode greedily (no grammar) from the same rendered prompt of each seed case, up
 to `max_tokens` or the end of the turn. The PyTorch answers are slow to make on two
-cores, so they are cached per model fingerprint in models/built/bench-cache/.
+cores, so they are cached in models/built/bench-cache/, one file per base + adapter.
 """
 
 from __future__ import annotations

@@ -50,6 +50,17 @@ def _torch_model(model_dir: Path, models: Path) -> Any:
     return load_torch_model(base_gguf(models), adapter)
 
 
+def _weights_id(model_dir: Path) -> str:
+    """Names the fp32 weights a built model came from (base + adapter): the reference answers' cache key."""
+    import hashlib
+
+    from app.model.manifest import read_manifest
+
+    inputs = read_manifest(model_dir).inputs
+    adapter = inputs.adapter.sha256 if inputs.adapter is not None else "none"
+    return hashlib.sha256(f"{inputs.base_sha256}:{adapter}".encode()).hexdigest()[:16]
+
+
 def run_bench(model_dir: Path, *, seed_dir: Path, threads: int | None = None, agreement_every: int = 16,
               calls_every: int = 4, agreement_tokens: int = 48, baselines: bool = True, quick: bool = False,
               log: Log = lambda m: print(m, file=sys.stderr, flush=True)) -> dict[str, Any]:
@@ -105,8 +116,9 @@ def run_bench(model_dir: Path, *, seed_dir: Path, threads: int | None = None, ag
         log(f"INT8 vs fp32 greedy answers on {len(sample)} seed requests")
         prompts = {c.id: render(c.conversation(catalog)) for c in sample}
         prefixes = {c.id: render_prefix(c.conversation(catalog).tools) for c in sample}
+        cache = models / "bench-cache" / f"fp32-{_weights_id(model_dir)}.json"
         reference = ag.reference_answers(torch_model, {k: engine.encode(p) for k, p in prompts.items()},
-                                         agreement_tokens, models / "bench-cache" / f"fp32-{model}.json", log)
+                                         agreement_tokens, cache, log)
         del torch_model
         ours = ag.engine_answers(engine, prompts, prefixes, agreement_tokens)
         out_tokens = engine.info.output_tokens

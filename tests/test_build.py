@@ -361,6 +361,19 @@ def test_cli_info_without_a_model_says_how_to_build(tmp_path, monkeypatch, capsy
     assert "Build it with: deskmate model build" in capsys.readouterr().err
 
 
+def test_cli_build_in_an_installed_app_says_the_model_ships_with_it(tmp_path, monkeypatch, capsys):
+    import sys
+
+    from app.cli import main
+
+    (tmp_path / "models").mkdir()  # what PyInstaller unpacks beside the executable
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
+    assert main(["model", "build"]) == 1
+    err = capsys.readouterr().err
+    assert "ships its model ready-built" in err and "Traceback" not in err
+
+
 # --- the real model ---------------------------------------------------------------------------------
 
 @pytest.mark.model

@@ -132,7 +132,6 @@ def run_in_background(fn: Callable[[Callable[[str, float], None]], Any], parent:
     """Run `fn(progress)` on a new thread; the callbacks run on the GUI thread (Anki's QueryOp)."""
     task = Task(fn)
     relay = Relay(parent, on_success, on_failure, on_progress)
-    relay.task = task  # the task has no Qt parent (it moves threads): keep it alive until it is done
     task.succeeded.connect(relay.succeeded)
     task.failed.connect(relay.failed)
     task.progress.connect(relay.progress)
@@ -140,13 +139,33 @@ def run_in_background(fn: Callable[[Callable[[str, float], None]], Any], parent:
     return start_on_thread(task, parent)
 
 
+class _Keeper(QObject):
+    """Holds a worker until its thread has finished, then lets it go on the GUI thread.
+
+    The worker is a Python-owned QObject: Python frees it when the last reference
+    goes. Dropping that reference while its thread still runs (the GUI forgets a turn
+    as soon as `done` arrives) or also asking Qt to delete it (`deleteLater` on the
+    thread's exit) would free it twice or under the running thread. So exactly one
+    path frees it: this keeper, after `finished`, on the GUI thread.
+    """
+
+    def __init__(self, worker: QObject, parent: QObject):
+        super().__init__(parent)
+        self._worker: QObject | None = worker
+
+    def release(self) -> None:
+        self._worker = None
+        self.deleteLater()
+
+
 def start_on_thread(worker: TurnWorker | Task, parent: QObject) -> QThread:
     """Move `worker` to a new QThread owned by `parent`, run it, and clean both up when done."""
     thread = QThread(parent)
+    keeper = _Keeper(worker, parent)
     worker.moveToThread(thread)
     thread.started.connect(worker.run)
     worker.done.connect(thread.quit)
-    thread.finished.connect(worker.deleteLater)
+    thread.finished.connect(keeper.release)  # queued: runs on the GUI thread, after the thread is done
     thread.finished.connect(thread.deleteLater)
     thread.start()
     return thread

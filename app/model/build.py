@@ -127,7 +127,8 @@ class Recipe:
     export: Callable[[Any, Path, Sequence[int] | None], Path] = _export  # -> fp32 model.onnx
     quantize: Callable[[Path, Path], Path] = _quantize  # (fp32, out) -> int8 model.onnx
     version: int = mf.RECIPE_VERSION
-    notes: dict[str, Any] = field(default_factory=lambda: {"weights": "int8 MatMulNBits", "output_vocab": "latin"})
+    notes: dict[str, Any] = field(default_factory=lambda: {
+        "weights": "int8 (layers DynamicQuantizeMatMul, tied head MatMulNBits)", "output_vocab": "latin"})
 
 
 class _Progress:

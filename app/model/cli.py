@@ -28,8 +28,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     info.set_defaults(func=run_info)
 
 
+def build_tools_missing() -> str | None:
+    """Why this installation cannot build models, or None when it can.
+
+    An installed Deskmate carries its model ready-built and none of PyTorch; building
+    needs a source checkout set up by `./dev` (the `build` extra).
+    """
+    from importlib.util import find_spec
+
+    from app.paths import bundled_models
+
+    if bundled_models() is not None:
+        return ("This installed Deskmate ships its model ready-built, so there is nothing to build. "
+                "Building models needs a source checkout: see docs/install.md.")
+    missing = [name for name in ("torch", "transformers", "gguf", "tqdm") if find_spec(name) is None]
+    if missing:
+        return (f"Building the model needs {', '.join(missing)}, which this environment lacks. "
+                "Install the build extra (`pip install -e '.[build]'`) or run `./dev run` from a checkout.")
+    return None
+
+
 def run_build(args: argparse.Namespace) -> int:
     import logging
+
+    from app.errors import DeskmateError
+
+    reason = build_tools_missing()
+    if reason is not None:
+        raise DeskmateError(reason)
 
     from tqdm import tqdm
 
