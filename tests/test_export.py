@@ -41,6 +41,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory, tiny_gemma) -> dict[str, 
     paths["int8"] = quantize_int8(paths["fp32"], root / "int8" / "model.onnx")
     paths["nbits"] = quantize_int8(paths["fp32"], root / "nbits" / "model.onnx", layers="nbits")
     paths["keep_int8"] = quantize_int8(paths["keep"], root / "keep_int8" / "model.onnx")
+    paths["keep_table4"] = quantize_int8(paths["keep"], root / "keep_table4" / "model.onnx", embed_bits=4)
     return paths
 
 
@@ -119,3 +120,17 @@ def test_select_output_tokens_keeps_bytes_markers_and_catalog(gemma_tokenizer):
 def test_export_rejects_bad_keep_tokens(tiny_gemma, tmp_path):
     with pytest.raises(ValueError, match="keep_tokens"):
         export_onnx(tiny_gemma, tmp_path, keep_tokens=[5, 262144])
+
+
+def test_a_4bit_table_halves_the_rows_and_still_tracks_fp32(exported):
+    """embed_bits=4: both row ranges packed two values a byte, read by the lookup and the head."""
+    ref = run_pieces(exported["keep"], [PROMPT])[0]
+    q4 = run_pieces(exported["keep_table4"], [PROMPT[:12], PROMPT[12:]])[-1]
+    q8 = run_pieces(exported["keep_int8"], [PROMPT[:12], PROMPT[12:]])[-1]
+    assert np.corrcoef(ref, q4)[0, 1] > 0.97
+    assert np.abs(q4 - ref).mean() > np.abs(q8 - ref).mean()  # coarser, as it should be
+    dims = {m: {t.name: list(t.dims) for t in onnx.load(str(exported[m]), load_external_data=False).graph.initializer}
+            for m in ("keep_int8", "keep_table4")}
+    for name in ("embed_head.q", "embed_rest.q"):
+        rows, blocks, width = dims["keep_int8"][name]
+        assert dims["keep_table4"][name] == [rows, blocks, width // 2]

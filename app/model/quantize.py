@@ -24,25 +24,31 @@ from onnx import helper, numpy_helper
 from app.model.export import MS, save_model
 
 BITS = 8
-ZERO_POINT = 1 << (BITS - 1)  # the ops' default zero point for unsigned 8-bit data: symmetric
 
 
-def quantize_blocks(w_nk: np.ndarray, block_size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Symmetric per-block 8-bit quantization along the last axis, in MatMulNBits' layout.
+def quantize_blocks(w_nk: np.ndarray, block_size: int, bits: int = BITS) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric per-block quantization along the last axis, in MatMulNBits' layout.
 
     Args:
         w_nk: float weights [N, K], K a multiple of block_size.
+        bits: 8, or 4 (two values a byte, low nibble first).
     Returns:
-        (q [N, K/block_size, block_size] uint8 with zero point 128, scales [N, K/block_size] float32).
+        (q [N, K/block_size, block_size * bits / 8] uint8 with the ops' default zero point
+        2^(bits-1), scales [N, K/block_size] float32).
     """
     n, k = w_nk.shape
     if k % block_size:
         raise ValueError(f"K={k} is not a multiple of the block size {block_size}.")
+    if bits not in (4, 8):
+        raise ValueError(f"{bits}-bit weights are not supported (4 or 8).")
+    qmax = (1 << (bits - 1)) - 1
     blocks = w_nk.reshape(n, k // block_size, block_size).astype(np.float32)
-    scales = np.abs(blocks).max(axis=-1) / 127.0
+    scales = np.abs(blocks).max(axis=-1) / qmax
     safe = np.where(scales == 0, 1.0, scales)
-    q = np.clip(np.rint(blocks / safe[..., None]), -127, 127) + ZERO_POINT
-    return q.astype(np.uint8), scales.astype(np.float32)
+    q = (np.clip(np.rint(blocks / safe[..., None]), -qmax, qmax) + (qmax + 1)).astype(np.uint8)
+    if bits == 4:
+        q = q[..., 0::2] | (q[..., 1::2] << 4)
+    return q, scales.astype(np.float32)
 
 
 def quantize_columns(w_kn: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -53,22 +59,25 @@ def quantize_columns(w_kn: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return q, scales.astype(np.float32)
 
 
-def _matmul_nbits(a: str, b: str, scales: str, out: str, k: int, n: int, block_size: int, name: str) -> onnx.NodeProto:
+def _matmul_nbits(a: str, b: str, scales: str, out: str, k: int, n: int, block_size: int, name: str,
+                  bits: int = BITS) -> onnx.NodeProto:
     return helper.make_node("MatMulNBits", [a, b, scales], [out], name=name, domain=MS,
-                            K=k, N=n, bits=BITS, block_size=block_size, accuracy_level=4)
+                            K=k, N=n, bits=bits, block_size=block_size, accuracy_level=4)
 
 
 def quantize_graph(model: onnx.ModelProto, *, layers: str = "dynamic", block_size: int = 32,
-                   embed_block_size: int = 64) -> onnx.ModelProto:
+                   embed_block_size: int = 64, embed_bits: int = BITS) -> onnx.ModelProto:
     """Rewrite `model` (from app.model.export.build_graph) in place with 8-bit weights.
 
     layers: "dynamic" = DynamicQuantizeMatMul (per-column int8 weights, activations quantized
     per call; MLAS's VNNI/AMX integer GEMM, 5x faster on long prompts), or "nbits" =
     MatMulNBits (block-wise weights and activations, more precise, slow prefill).
+    embed_bits: 8, or 4 for a tied table half the size, read twice as fast per decoded token
+    (a variant the benchmark compares; its rounding shows in the INT8-fp32 agreement).
     """
     graph = model.graph
     inits = {t.name: t for t in graph.initializer}
-    table = _Table.quantize(graph, inits, embed_block_size)
+    table = _Table.quantize(graph, inits, embed_block_size, embed_bits)
     new_inits, nodes = table.initializers(), table.setup_nodes()
 
     for node in graph.node:
@@ -113,18 +122,19 @@ class _Table:
     its own rows and the embedding lookups touch only the memory-mapped rows they read.
     """
 
-    def __init__(self, q: np.ndarray, scales: np.ndarray, split: int, block_size: int):
-        self.q, self.scales, self.split, self.block_size = q, scales, split, block_size
+    def __init__(self, q: np.ndarray, scales: np.ndarray, split: int, block_size: int, bits: int):
+        self.q, self.scales, self.split, self.block_size, self.bits = q, scales, split, block_size, bits
         self.vocab, self.blocks, _ = q.shape
         self.hidden = self.blocks * block_size
 
     @classmethod
-    def quantize(cls, graph: onnx.GraphProto, inits: dict[str, onnx.TensorProto], block_size: int) -> "_Table":
+    def quantize(cls, graph: onnx.GraphProto, inits: dict[str, onnx.TensorProto], block_size: int,
+                 bits: int) -> "_Table":
         table = numpy_helper.to_array(inits["embed_table"])  # [V, H], kept rows first (export)
         head = next((n for n in graph.node if n.op_type == "Slice" and n.input[0] == "embed_table"), None)
         split = int(numpy_helper.to_array(inits[head.input[2]])[0]) if head is not None else len(table)
-        q, scales = quantize_blocks(table, block_size)  # [V, nb, bs], [V, nb]
-        return cls(q, scales, split, block_size)
+        q, scales = quantize_blocks(table, block_size, bits)  # [V, nb, bs * bits / 8], [V, nb]
+        return cls(q, scales, split, block_size, bits)
 
     def _ranges(self) -> list[tuple[str, int, int]]:
         parts = [("embed_head", 0, self.split)]
@@ -149,7 +159,7 @@ class _Table:
 
     def _gather(self, name: str, rows: str, out: str) -> onnx.NodeProto:
         return helper.make_node("GatherBlockQuantized", [f"{name}.q", rows, f"{name}.scales_3d"], [out], domain=MS,
-                                bits=BITS, block_size=self.block_size, gather_axis=0, quantize_axis=2)
+                                bits=self.bits, block_size=self.block_size, gather_axis=0, quantize_axis=2)
 
     def embedding_nodes(self, rows: str, out: str) -> list[onnx.NodeProto]:
         """rows [B,T] -> embeddings [B,T,H], each row read from whichever range holds it."""
@@ -169,14 +179,15 @@ class _Table:
         ]
 
     def output_node(self, hidden_in: str, out: str, name: str) -> onnx.NodeProto:
-        """logits = hidden [B,H] x rows[0, split)^T, from the head rows' own 8-bit weights."""
+        """logits = hidden [B,H] x rows[0, split)^T, from the head rows' own quantized weights."""
         return _matmul_nbits(hidden_in, "embed_head.q", "embed_head.scales", out, self.hidden, self.split,
-                             self.block_size, name)
+                             self.block_size, name, self.bits)
 
 
 def quantize_int8(fp32_path: Path, out_path: Path, *, layers: str = "dynamic", block_size: int = 32,
-                  embed_block_size: int = 64) -> Path:
+                  embed_block_size: int = 64, embed_bits: int = BITS) -> Path:
     """Quantize `fp32_path` (app.model.export) into `out_path` (+ `out_path.data`); returns out_path."""
     model = onnx.load(str(fp32_path), load_external_data=True)
-    quantize_graph(model, layers=layers, block_size=block_size, embed_block_size=embed_block_size)
+    quantize_graph(model, layers=layers, block_size=block_size, embed_block_size=embed_block_size,
+                   embed_bits=embed_bits)
     return save_model(model, Path(out_path))
