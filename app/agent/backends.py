@@ -98,7 +98,9 @@ class EngineModel:
                 from app.engine.assistant import Assistant
 
                 engine = Engine.load(self.model_dir, threads=self.threads)
-                self._assistant = Assistant(engine)
+                assistant = Assistant(engine)
+                assistant.prepare()
+                self._assistant = assistant
             return self._assistant
 
     def reply(self, conv: Conversation, *, on_text: OnText | None = None,

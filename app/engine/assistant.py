@@ -50,6 +50,12 @@ class Assistant:
         if tools:
             self._grammar(tools)
 
+    def prepare(self) -> None:
+        """Do constrained decoding's one-time set-up now (while the app starts), not on the first request."""
+        from app.engine.constrain import prepare
+
+        prepare(self.engine.tokenizer)
+
     def _grammar(self, tools: Sequence[ToolSpec]) -> Any:
         from app.engine.constrain import CallGrammar  # llguidance: loaded only when constraining
 

@@ -166,6 +166,11 @@ def _ll_tokenizer(tokenizer: Tokenizer) -> llguidance.LLTokenizer:
     )
 
 
+def prepare(tokenizer: Tokenizer) -> None:
+    """Build llguidance's vocabulary view now (kept), so the first constrained reply does not wait ~2 s."""
+    _ll_tokenizer(tokenizer)
+
+
 def _lark_str(text: str) -> str:
     """A Lark string literal matching exactly `text` (llguidance reads them as JSON strings)."""
     return json.dumps(text, ensure_ascii=False)
