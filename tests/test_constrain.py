@@ -573,3 +573,26 @@ def test_engine_replies_under_the_constraint_always_parse(tiny_model_dir, gemma_
             validate_catalog(call)
             assert call.name in {t.name for t in tools}
     assert finished >= 2
+
+
+def test_a_grantable_tool_can_be_named_and_becomes_a_request_for_the_grant(gemma_tokenizer):
+    """Only files granted: a calendar request may still come out as create_event (not forced into
+    a files tool), and the user gets words naming the missing permission instead of a call."""
+    from datetime import datetime
+
+    from app.prompt.render import Context, Conversation, Message
+    from app.prompt.ungranted import grant_request, nameable_tools
+
+    files = CATALOG.for_groups(["files"]).tools
+    conv = Conversation(files, Context(datetime(2026, 3, 2, 9, 0), "/home/ana", ("~/Documents",)),
+                        (Message("user", "add lunch with Sam tomorrow at noon"),),
+                        grantable=tuple(t for t in CATALOG.tools if t not in files))
+    grammar = CallGrammar(gemma_tokenizer, nameable_tools(conv))
+    call = ToolCall("create_event", {"title": "Lunch with Sam", "start": "tomorrow at 12pm"})
+    next_logits, wanted = steer(grammar, render_call(call), noise=1.0)
+    decoded = decode(grammar, next_logits, np.random.default_rng(0))
+    assert parse_reply(decoded.text).calls == (call,)
+    note = grant_request(decoded.text, conv.grantable)
+    assert note is not None and "calendar" in note and "Settings" in note
+    # Declared-only decoding could not have named it.
+    assert "create_event" not in {t.name for t in conv.tools}

@@ -39,7 +39,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory, tiny_gemma) -> dict[str, 
         "keep": export_onnx(tiny_gemma, root / "keep", keep_tokens=keep),
     }
     paths["int8"] = quantize_int8(paths["fp32"], root / "int8" / "model.onnx")
-    paths["nbits"] = quantize_int8(paths["fp32"], root / "nbits" / "model.onnx", layers="nbits")
+    paths["dynamic"] = quantize_int8(paths["fp32"], root / "dynamic" / "model.onnx", layers="dynamic")
     paths["keep_int8"] = quantize_int8(paths["keep"], root / "keep_int8" / "model.onnx")
     paths["keep_table4"] = quantize_int8(paths["keep"], root / "keep_table4" / "model.onnx", embed_bits=4)
     return paths
@@ -94,7 +94,7 @@ def test_restricted_output_vocabulary_is_the_kept_columns(exported):
     assert '"max_context"' in meta[META_CONFIG]
 
 
-@pytest.mark.parametrize("kind", ["int8", "nbits"])
+@pytest.mark.parametrize("kind", ["int8", "dynamic"])
 def test_int8_close_to_fp32_and_table_stored_once(exported, kind):
     """The INT8 graph tracks fp32, and the tied 262k-row table is stored once, as 8-bit."""
     ref = run_pieces(exported["fp32"], [PROMPT])[0]

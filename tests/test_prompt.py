@@ -60,3 +60,33 @@ def test_parse_plain_text_and_several_calls():
 def test_parse_malformed_call_is_a_clear_error(bad):
     with pytest.raises(ParseError, match="tool call|arguments"):
         parse_reply(bad)
+
+
+def test_a_call_to_an_ungranted_tool_is_answered_with_the_missing_permission():
+    from app.prompt.ungranted import grant_request
+
+    catalog = Catalog.builtin()
+    grantable = catalog.for_groups(["calendar", "system"]).tools
+    note = grant_request('call:create_event{"title": "Gym", "start": "Monday at 7am"}', grantable)
+    assert note == ("That needs the calendar tools, and it is not granted, so I did nothing. "
+                    "Grant calendar in Settings → Permissions, then ask again.")
+    both = grant_request('call:list_events{"start": "today"}\ncall:system_status{}', grantable)
+    assert both is not None and "calendar and system tools, and they are not granted" in both
+    # Granted calls, words and malformed replies are left alone (the parser reports the latter).
+    assert grant_request('call:read_file{"path": "~/a.txt"}', grantable) is None
+    assert grant_request("Sure, here you go.", grantable) is None
+    assert grant_request('call:create_event{"title": ', grantable) is None
+    assert grant_request('call:create_event{"title": "x", "start": "now"}', ()) is None
+
+
+def test_cases_and_the_policy_offer_the_same_grantable_tools(config_store):
+    from app.eval.cases import Case
+    from app.policy.grants import Policy
+
+    catalog = Catalog.builtin()
+    config_store.set_grants(groups=["files", "shell"], folders=["~/Documents"])
+    policy = Policy(config_store, catalog)
+    case = Case("x", datetime(2026, 3, 2, 9, 0), "/home/ana", ("files", "shell"), ("~/Documents",), "hi", ())
+    conv = case.conversation(catalog)
+    assert [t.name for t in conv.grantable] == [t.name for t in policy.grantable_tools()]
+    assert {t.group for t in conv.grantable} == {"calendar", "system"}

@@ -61,12 +61,14 @@ class Agent:
         turn = uuid.uuid4().hex[:12]
         self.audit.record_request(turn, request)
         tools = self.policy.offered_tools().tools
+        grantable = self.policy.grantable_tools()
         messages: list[Message] = [*history, Message("user", request)]
         for _step in range(self.max_steps):
             if cancel is not None and cancel.is_set():
                 yield self._fail(turn, "Cancelled; nothing more was run.")
                 return
-            conv = Conversation(tools, Context(self.clock(), self.home, self.policy.folders), tuple(messages))
+            conv = Conversation(tools, Context(self.clock(), self.home, self.policy.folders), tuple(messages),
+                                grantable)
             try:
                 raw = yield from self._generate(conv, on_text, cancel)
             except DeskmateError as exc:

@@ -15,6 +15,7 @@ from typing import Any, Callable, Sequence
 
 from app.engine.engine import Engine, Finish
 from app.prompt.render import END, Conversation, render, render_prefix
+from app.prompt.ungranted import grant_request, nameable_tools
 from app.tools.catalog import ToolSpec
 
 DEFAULT_MAX_TOKENS = 256
@@ -69,7 +70,7 @@ class Assistant:
               max_tokens: int | None = None) -> ModelOutput:
         """Generate the model's next turn for `conv`, streaming text to `on_text`."""
         start = time.perf_counter()
-        processors = (self._grammar(conv.tools).processor(),) if constrained else ()
+        processors = (self._grammar(nameable_tools(conv)).processor(),) if constrained else ()
         first: float | None = None
         result = None
         for event in self.engine.stream(render(conv), max_tokens=max_tokens or self.max_tokens, stop=(END,),
@@ -81,9 +82,10 @@ class Assistant:
             result = event.result or result
         assert result is not None
         latency = time.perf_counter() - start
+        note = grant_request(result.text, conv.grantable)
         return ModelOutput(
-            text=result.text,
-            raw=result.text + (END if result.finish == "stop" else ""),
+            text=note or result.text,
+            raw=note + END if note else result.text + (END if result.finish == "stop" else ""),
             finish=result.finish,
             latency_s=latency,
             first_token_s=first if first is not None else latency,

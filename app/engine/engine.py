@@ -14,7 +14,6 @@ One generation runs at a time per Engine (a lock): the KV buffers are shared sta
 
 from __future__ import annotations
 
-import ctypes
 import threading
 import time
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ import numpy as np
 import onnxruntime as ort
 from tokenizers import Tokenizer
 
+from app.engine import memory
 from app.engine.detokenize import StopMatcher, StreamingDetokenizer
 from app.engine.kv import KVCache, KVSnapshot
 from app.engine.session import ModelInfo, open_session
@@ -82,14 +82,6 @@ def _verify_model(model_dir: Path) -> None:
     verify(model_dir)
 
 
-def _release_freed_memory() -> None:
-    """Give the parsers' scratch memory back to the OS (glibc keeps ~200 MB of it otherwise)."""
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl): nothing to do
-        pass
-
-
 class Engine:
     """A loaded model: ONNX Runtime session, tokenizer, KV cache and prefix cache."""
 
@@ -110,29 +102,18 @@ class Engine:
     def load(cls, model_dir: Path, threads: int | None = None, *, spin: bool = False) -> "Engine":
         """Load a built model folder (model.onnx, tokenizer.json, manifest.json), verified first.
 
-        The tokenizer (a 262k-piece BPE) loads on a second thread while ONNX Runtime builds
-        its session: both release the GIL, so cold start is the longer of the two, not the sum.
+        One after the other, each followed by giving its scratch memory back: parsing the
+        262k-piece tokenizer peaks at ~250 MB above what it keeps, and ONNX Runtime's
+        repacking at load reads every weight page once. Loading them side by side was
+        ~0.5 s faster and 240 MB higher at the peak (docs/benchmarks.md).
         """
         model_dir = Path(model_dir)
         _verify_model(model_dir)
-        loaded: dict[str, Tokenizer | BaseException] = {}
-
-        def load_tokenizer() -> None:
-            try:
-                loaded["tokenizer"] = Tokenizer.from_file(str(model_dir / TOKENIZER_FILE))
-            except BaseException as exc:  # re-raised on the calling thread
-                loaded["tokenizer"] = exc
-
-        worker = threading.Thread(target=load_tokenizer, name="deskmate-tokenizer")
-        worker.start()
-        try:
-            session, info = open_session(model_dir / MODEL_FILE, threads, spin=spin)
-        finally:
-            worker.join()
-        tokenizer = loaded["tokenizer"]
-        if isinstance(tokenizer, BaseException):
-            raise tokenizer
-        _release_freed_memory()
+        tokenizer = Tokenizer.from_file(str(model_dir / TOKENIZER_FILE))
+        memory.trim_heap()
+        session, info = open_session(model_dir / MODEL_FILE, threads, spin=spin)
+        memory.trim_heap()
+        memory.page_out(model_dir / (MODEL_FILE + ".data"))
         return cls(session, tokenizer, info)
 
     def encode(self, text: str) -> list[int]:
@@ -159,7 +140,7 @@ class Engine:
         for start in range(0, len(ids), PREFILL_CHUNK):
             logits = self._forward(ids[start:start + PREFILL_CHUNK])
         if len(ids) > PREFILL_CHUNK:
-            _release_freed_memory()  # long prompts leave tens of MB of freed scratch behind
+            memory.trim_heap()  # long prompts leave tens of MB of freed scratch behind
         return logits
 
     def _start(self, tokens: list[int], prefix: str | None) -> tuple[np.ndarray, int]:

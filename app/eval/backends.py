@@ -13,6 +13,7 @@ from typing import Any, Callable, Sequence
 
 from app.errors import DeskmateError
 from app.prompt.render import END, Conversation, render
+from app.prompt.ungranted import grant_request, nameable_tools
 from app.tools.catalog import ToolSpec
 
 
@@ -78,7 +79,7 @@ class TorchBackend:
     def reply(self, conv: Conversation, *, on_text: Callable[[str], None] | None = None) -> str:
         torch = self._torch
         prompt_ids = self.tokenizer.encode(render(conv), add_special_tokens=False).ids
-        processor = self._processor(conv.tools)
+        processor = self._processor(nameable_tools(conv))
         generated: list[int] = []
         text = ""
         with torch.inference_mode():
@@ -90,7 +91,8 @@ class TorchBackend:
                     logits = processor(generated, logits)
                 token = int(logits.argmax())
                 if token in self._stops:
-                    return text + END
+                    note = grant_request(text, conv.grantable)
+                    return (note or text) + END
                 generated.append(token)
                 new_text = self.tokenizer.decode(generated, skip_special_tokens=False)
                 if on_text is not None and len(new_text) > len(text):

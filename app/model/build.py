@@ -128,7 +128,7 @@ class Recipe:
     quantize: Callable[[Path, Path], Path] = _quantize  # (fp32, out) -> int8 model.onnx
     version: int = mf.RECIPE_VERSION
     notes: dict[str, Any] = field(default_factory=lambda: {
-        "weights": "int8 (layers DynamicQuantizeMatMul, tied head MatMulNBits)", "output_vocab": "latin"})
+        "weights": "int8 MatMulNBits, blocks of 32 (64 for the tied table)", "output_vocab": "latin"})
 
 
 class _Progress:

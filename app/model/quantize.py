@@ -9,8 +9,11 @@ reads ([V, K] row per output, blocks along K), and that same initializer feeds:
     MatMulNBits(h, table_q [or its first V' rows], ...)       # the output projection
 
 so the file holds one 262k x 640 INT8 table instead of two (439 MB -> under 300 MB).
-Why not `quantize_dynamic`: it quantizes Gather and MatMul weights separately (two copies)
-and its MatMulInteger path is slower per decoded token than MatMulNBits here (docs/benchmarks.md).
+Why not `quantize_dynamic`: it quantizes Gather and MatMul weights separately (two copies),
+and its per-tensor activation rounding (DynamicQuantizeMatMul, `layers="dynamic"`) changed
+the greedy answer on 12 of 52 seed requests against 2 of 52 for block-wise MatMulNBits;
+it prefills 3x faster, but answers that match the trained model come first
+(docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -65,13 +68,13 @@ def _matmul_nbits(a: str, b: str, scales: str, out: str, k: int, n: int, block_s
                             K=k, N=n, bits=bits, block_size=block_size, accuracy_level=4)
 
 
-def quantize_graph(model: onnx.ModelProto, *, layers: str = "dynamic", block_size: int = 32,
+def quantize_graph(model: onnx.ModelProto, *, layers: str = "nbits", block_size: int = 32,
                    embed_block_size: int = 64, embed_bits: int = BITS) -> onnx.ModelProto:
     """Rewrite `model` (from app.model.export.build_graph) in place with 8-bit weights.
 
-    layers: "dynamic" = DynamicQuantizeMatMul (per-column int8 weights, activations quantized
-    per call; MLAS's VNNI/AMX integer GEMM, 5x faster on long prompts), or "nbits" =
-    MatMulNBits (block-wise weights and activations, more precise, slow prefill).
+    layers: "nbits" = MatMulNBits (block-wise weights and activations: close to fp32), or
+    "dynamic" = DynamicQuantizeMatMul (per-column weights, activations rounded per tensor;
+    MLAS's VNNI/AMX integer GEMM prefills ~3x faster, but answers drift from fp32).
     embed_bits: 8, or 4 for a tied table half the size, read twice as fast per decoded token
     (a variant the benchmark compares; its rounding shows in the INT8-fp32 agreement).
     """
@@ -184,7 +187,7 @@ class _Table:
                              self.block_size, name, self.bits)
 
 
-def quantize_int8(fp32_path: Path, out_path: Path, *, layers: str = "dynamic", block_size: int = 32,
+def quantize_int8(fp32_path: Path, out_path: Path, *, layers: str = "nbits", block_size: int = 32,
                   embed_block_size: int = 64, embed_bits: int = BITS) -> Path:
     """Quantize `fp32_path` (app.model.export) into `out_path` (+ `out_path.data`); returns out_path."""
     model = onnx.load(str(fp32_path), load_external_data=True)

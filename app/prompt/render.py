@@ -68,9 +68,17 @@ class Context:
 
 @dataclass(frozen=True)
 class Conversation:
+    """What the model sees (`tools` are declared in the prompt) and may name.
+
+    `grantable`: built-in tools of groups the user has not granted. They are not declared
+    (the prompt stays the same), but the model knows them from training and may name one;
+    the reply then becomes a request for the grant instead of a call (app.prompt.ungranted).
+    """
+
     tools: tuple[ToolSpec, ...]
     context: Context
     messages: tuple[Message, ...] = field(default_factory=tuple)
+    grantable: tuple[ToolSpec, ...] = ()
 
 
 def _type_hint(schema: Mapping[str, Any]) -> str:
