@@ -34,8 +34,12 @@ def _graph(k: int, n: int, node: object, inits: list) -> ModelProto:
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid(MS, 1)])
 
 
-def matmul_nbits(w_nk: np.ndarray, bits: int, block: int = 32) -> ModelProto:
-    """Symmetric block quantization (zero point 2^(bits-1)), int8 compute (accuracy_level 4)."""
+def matmul_nbits(w_nk: np.ndarray, bits: int, block: int = 32, zero_points: bool = False) -> ModelProto:
+    """Symmetric block quantization (zero point 2^(bits-1)), int8 compute (accuracy_level 4).
+
+    zero_points=True stores that same zero point explicitly, one byte a block (8-bit only):
+    the numbers are identical, but ONNX Runtime picks another kernel.
+    """
     n, k = w_nk.shape
     blocks = w_nk.reshape(n, k // block, block)
     qmax = (1 << (bits - 1)) - 1
@@ -43,10 +47,14 @@ def matmul_nbits(w_nk: np.ndarray, bits: int, block: int = 32) -> ModelProto:
     q = (np.clip(np.rint(blocks / scales[..., None]), -qmax, qmax) + (1 << (bits - 1))).astype(np.uint8)
     if bits == 4:  # two values a byte, low nibble first
         q = (q[..., 0::2] | (q[..., 1::2] << 4)).astype(np.uint8)
-    node = helper.make_node("MatMulNBits", ["x", "q", "s"], ["y"], domain=MS, K=k, N=n, bits=bits, block_size=block,
+    inputs = ["x", "q", "s"]
+    inits = [numpy_helper.from_array(q, "q"), numpy_helper.from_array(scales.astype(np.float32).reshape(-1), "s")]
+    if zero_points:
+        inputs.append("z")
+        inits.append(numpy_helper.from_array(np.full(n * (k // block), 1 << (bits - 1), np.uint8), "z"))
+    node = helper.make_node("MatMulNBits", inputs, ["y"], domain=MS, K=k, N=n, bits=bits, block_size=block,
                             accuracy_level=4)
-    return _graph(k, n, node, [numpy_helper.from_array(q, "q"),
-                               numpy_helper.from_array(scales.astype(np.float32).reshape(-1), "s")])
+    return _graph(k, n, node, inits)
 
 
 def dynamic_int8(w_nk: np.ndarray) -> ModelProto:
@@ -77,10 +85,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
     rng = np.random.default_rng(0)
-    print(f"| Matrix | Kernel | 1 row, ms | 500 rows, ms | Relative error |\n|---|---|---|---|---|")
+    print("| Matrix | Kernel | 1 row, ms | 500 rows, ms | Relative error |\n|---|---|---|---|---|")
     for label, n, k in (("output projection 173,554 x 640", 173_554, 640), ("MLP projection 640 x 2,048", 2048, 640)):
         w = (rng.standard_normal((n, k)) * 0.02).astype(np.float32)
-        for kernel in (Kernel("MatMulNBits 8-bit", matmul_nbits(w, 8)), Kernel("MatMulNBits 4-bit", matmul_nbits(w, 4)),
+        for kernel in (Kernel("MatMulNBits 8-bit", matmul_nbits(w, 8)),
+                       Kernel("MatMulNBits 8-bit, zero points stored", matmul_nbits(w, 8, zero_points=True)),
+                       Kernel("MatMulNBits 4-bit", matmul_nbits(w, 4)),
                        Kernel("DynamicQuantizeMatMul int8", dynamic_int8(w))):
             cells = []
             for rows in (1, 500):

@@ -196,8 +196,6 @@ def test_ask_with_no_keyring_notes_it(deskmate, cli_paths, no_keyring):
 
 
 @pytest.mark.model
-@pytest.mark.xfail(strict=False, reason="adapter deskmate-v1 proposes the right call but, given its result, calls "
-                   "list_events again until the step bound instead of answering (issue 6: more after-tool training turns)")
 def test_ask_with_the_real_model(real_model_dir, deskmate, cli_paths, monkeypatch):
     """`deskmate ask` end to end on the built model: a calendar question becomes a list_events call."""
     monkeypatch.setenv("DESKMATE_MODELS", str(real_model_dir.parent))

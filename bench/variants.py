@@ -1,0 +1,92 @@
+"""Quantization choices side by side: `python -m bench.variants [--out DIR]`.
+
+Exports the fine-tuned model once (fp32 ONNX, the build's own export) and quantizes it
+the ways `app.model.quantize` can, then measures each like `deskmate bench` does: greedy
+agreement with PyTorch fp32 on every 16th seed case (the fp32 answers come from the
+bench's cache, `deskmate bench` must have run first), prefill at 500 tokens, decode, size.
+Build-time tool: needs the `build` extra. Takes ~10 minutes on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+
+from tokenizers import Tokenizer
+
+from app.engine.engine import MODEL_FILE, TOKENIZER_FILE, Engine
+from app.engine.session import open_session
+from app.eval.cases import load_cases
+from app.paths import AppPaths, repo_root
+from app.prompt.render import render, render_prefix
+from app.tools.catalog import Catalog
+from bench import agreement as ag
+from bench import measure as ms
+from bench.main import _weights_id
+
+VARIANTS = {  # name -> quantize_int8 options
+    "layers MatMulNBits, 8-bit table (shipped)": {"layers": "nbits"},
+    "layers DynamicQuantizeMatMul, 8-bit table": {"layers": "dynamic"},
+    "layers DynamicQuantizeMatMul, 4-bit table": {"layers": "dynamic", "embed_bits": 4},
+}
+
+
+def build_variants(model_dir: Path, out: Path) -> dict[str, Path]:
+    from app.model.build import _load_real_model, latin_output_tokens
+    from app.model.export import export_onnx
+    from app.model.gguf_source import base_gguf
+    from app.model.manifest import read_manifest
+    from app.model.quantize import quantize_int8
+
+    adapter = read_manifest(model_dir).inputs.adapter
+    adapter_dir = repo_root() / "models" / "adapters" / adapter.name if adapter else None
+    tokenizer = Tokenizer.from_file(str(model_dir / TOKENIZER_FILE))
+    model = _load_real_model(base_gguf(model_dir.parent), adapter_dir)
+    fp32 = export_onnx(model, out / "fp32", keep_tokens=latin_output_tokens(tokenizer))
+    del model
+    dirs = {}
+    for i, (name, options) in enumerate(VARIANTS.items()):
+        target = out / f"v{i}"
+        quantize_int8(fp32, target / MODEL_FILE, **options)
+        shutil.copy(model_dir / TOKENIZER_FILE, target / TOKENIZER_FILE)
+        dirs[name] = target
+    shutil.rmtree(out / "fp32", ignore_errors=True)
+    return dirs
+
+
+def measure(variant: Path, cases: list, cache: Path) -> str:
+    session, info = open_session(variant / MODEL_FILE)
+    engine = Engine(session, Tokenizer.from_file(str(variant / TOKENIZER_FILE)), info)
+    catalog = Catalog.builtin()
+    prompts = {c.id: render(c.conversation(catalog)) for c in cases}
+    prefixes = {c.id: render_prefix(c.conversation(catalog).tools) for c in cases}
+    reference = ag.reference_answers(None, {k: engine.encode(p) for k, p in prompts.items()}, 48, cache,
+                                     lambda _m: None)
+    agreement = ag.compare(reference, ag.engine_answers(engine, prompts, prefixes, 48),
+                           None if info.output_tokens is None else info.output_tokens.tolist())
+    size = sum(p.stat().st_size for p in variant.glob(MODEL_FILE + "*")) / 1e6
+    prefill = ms.prefill_tok_s(engine, (500,), 3)[500]
+    decode = ms.decode_tok_s(engine, repeats=3)
+    return f"| {agreement.identical}/{agreement.cases} | {prefill:,.0f} | {decode:.1f} | {size:.0f} |"
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default="deskmate-v1")
+    ap.add_argument("--out", type=Path, default=None, help="where the variants go (default models/built/variants)")
+    args = ap.parse_args(argv)
+    model_dir = AppPaths.for_user().models / args.model
+    cache = model_dir.parent / "bench-cache" / f"fp32-{_weights_id(model_dir)}.json"
+    if not cache.exists():
+        raise SystemExit(f"No fp32 reference answers at {cache}: run `deskmate bench` first.")
+    seed = repo_root().parent / "shared" / "data" / "seed"
+    cases = [c for f in sorted(seed.glob("*.jsonl")) for c in load_cases(f)][::16]
+    dirs = build_variants(model_dir, args.out or model_dir.parent / "variants")
+    print("| Quantization | Same greedy answer as fp32 | Prefill tok/s (500) | Decode tok/s | MB |\n|---|---|---|---|---|")
+    for name, path in dirs.items():
+        print(f"| {name} " + measure(path, cases, cache), flush=True)
+
+
+if __name__ == "__main__":
+    main()
