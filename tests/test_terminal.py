@@ -204,3 +204,14 @@ def test_ask_with_the_real_model(real_model_dir, deskmate, cli_paths, monkeypatc
     assert "Traceback" not in err
     assert "list_events · calendar · read" in out, (out, err)
     assert code == 0, err
+
+
+@pytest.mark.model
+def test_ask_for_an_ungranted_group_names_the_missing_permission(real_model_dir, deskmate, cli_paths, monkeypatch):
+    """Only files granted: a calendar request is answered with the grant it needs; nothing is proposed."""
+    monkeypatch.setenv("DESKMATE_MODELS", str(real_model_dir.parent))
+    code, out, err = deskmate("ask", "--model", real_model_dir.name, "--folder", "~/Documents",
+                              "move the standup tomorrow to 10am", answers="n\n" * 3)
+    assert "Traceback" not in err
+    assert code == 0, err
+    assert "calendar" in out.lower() and "Approve" not in out, out

@@ -51,8 +51,9 @@ def _groups(values: list[str]) -> list[str]:
     return groups
 
 
-def _folder(value: str) -> str:
-    path = Path(value).expanduser()
+def _folder(value: str, home: Path) -> str:
+    """`~` is the app's home (injected: tests and DESKMATE_HOME set it), not the process's."""
+    path = home if value == "~" else home / value[2:] if value.startswith("~/") else Path(value)
     if not path.is_dir():
         raise DeskmateError(f"--folder {value}: there is no such folder.")
     return str(path.resolve())
@@ -70,11 +71,12 @@ def run(args: argparse.Namespace, stdin=None, stdout=None, stderr=None) -> int:
     if not request:
         raise DeskmateError("Say what you want done, e.g. deskmate ask \"what's on today?\"")
     groups = _groups(args.grant)
-    folders = [_folder(f) for f in args.folder]
+    paths = AppPaths.for_user()
+    folders = [_folder(f, paths.home) for f in args.folder]
     if folders and "files" not in groups:
         groups.append("files")
     model = ScriptedModel.from_file(args.scripted) if args.scripted else AUTO
-    session = build_session(AppPaths.for_user(), model=model, model_name=args.model,
+    session = build_session(paths, model=model, model_name=args.model,
                             grant_groups=groups, grant_folders=folders, max_steps=args.max_steps)
     try:
         for warning in session.warnings:
