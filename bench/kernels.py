@@ -19,7 +19,8 @@ import numpy as np
 import onnxruntime as ort
 from onnx import ModelProto, TensorProto, helper, numpy_helper
 
-MS = "com.microsoft"
+from app.model.export import MS
+from app.model.quantize import quantize_blocks, quantize_columns
 
 
 @dataclass(frozen=True)
@@ -41,14 +42,9 @@ def matmul_nbits(w_nk: np.ndarray, bits: int, block: int = 32, zero_points: bool
     the numbers are identical, but ONNX Runtime picks another kernel.
     """
     n, k = w_nk.shape
-    blocks = w_nk.reshape(n, k // block, block)
-    qmax = (1 << (bits - 1)) - 1
-    scales = np.abs(blocks).max(-1) / qmax
-    q = (np.clip(np.rint(blocks / scales[..., None]), -qmax, qmax) + (1 << (bits - 1))).astype(np.uint8)
-    if bits == 4:  # two values a byte, low nibble first
-        q = (q[..., 0::2] | (q[..., 1::2] << 4)).astype(np.uint8)
+    q, scales = quantize_blocks(w_nk, block, bits)  # the build's own rounding and layout
     inputs = ["x", "q", "s"]
-    inits = [numpy_helper.from_array(q, "q"), numpy_helper.from_array(scales.astype(np.float32).reshape(-1), "s")]
+    inits = [numpy_helper.from_array(q, "q"), numpy_helper.from_array(scales.reshape(-1), "s")]
     if zero_points:
         inputs.append("z")
         inits.append(numpy_helper.from_array(np.full(n * (k // block), 1 << (bits - 1), np.uint8), "z"))
@@ -59,12 +55,10 @@ def matmul_nbits(w_nk: np.ndarray, bits: int, block: int = 32, zero_points: bool
 
 def dynamic_int8(w_nk: np.ndarray) -> ModelProto:
     """Per-column int8 weights, activations quantized per call (what `quantize_dynamic` gives)."""
-    w_kn = np.ascontiguousarray(w_nk.T)
-    scales = np.abs(w_kn).max(0) / 127
-    q = np.clip(np.rint(w_kn / scales), -127, 127).astype(np.int8)
+    q, scales = quantize_columns(np.ascontiguousarray(w_nk.T))
     node = helper.make_node("DynamicQuantizeMatMul", ["x", "q", "s"], ["y"], domain=MS)
     return _graph(w_nk.shape[1], w_nk.shape[0], node, [numpy_helper.from_array(q, "q"),
-                                                       numpy_helper.from_array(scales.astype(np.float32), "s")])
+                                                       numpy_helper.from_array(scales, "s")])
 
 
 def time_ms(model: ModelProto, x: np.ndarray, threads: int, repeats: int) -> tuple[float, np.ndarray]:

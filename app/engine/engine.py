@@ -104,8 +104,8 @@ class Engine:
 
         One after the other, each followed by giving its scratch memory back: parsing the
         262k-piece tokenizer peaks at ~250 MB above what it keeps, and ONNX Runtime's
-        repacking at load reads every weight page once. Loading them side by side was
-        ~0.5 s faster and 240 MB higher at the peak (docs/benchmarks.md).
+        repacking at load reads every weight page once. Side by side, the peak was 240 MB
+        higher; the bench measured cold start at 2.1 s then, 2.3 s now (docs/benchmarks.md).
         """
         model_dir = Path(model_dir)
         _verify_model(model_dir)

@@ -46,10 +46,8 @@ class Case:
     def conversation(self, catalog: Catalog) -> Conversation:
         """The conversation the app would render for this request: only granted tools offered."""
         tools = catalog.for_groups(self.granted).tools
-        offered = {t.name for t in tools}
-        grantable = tuple(t for t in catalog.tools if t.name not in offered)  # as the app's policy gives them
         messages = (*self.history, Message("user", self.request))
-        return Conversation(tools, Context(self.now, self.home, self.folders), messages, grantable)
+        return Conversation(tools, Context(self.now, self.home, self.folders), messages, catalog.others(tools))
 
 
 def _case_from_json(obj: Any) -> Case:

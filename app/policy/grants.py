@@ -66,8 +66,7 @@ class Policy:
     def grantable_tools(self, catalog: Catalog | None = None) -> tuple[ToolSpec, ...]:
         """The built-in tools not offered now: granting their group (or a folder) would offer them."""
         catalog = catalog or self.catalog
-        offered = {t.name for t in self.offered_tools(catalog).tools}
-        return tuple(t for t in catalog.tools if t.name not in offered)
+        return catalog.others(self.offered_tools(catalog))
 
     def check(self, call: ToolCall) -> ToolSpec:
         """The call's ToolSpec, or ToolRefused before the call becomes a proposal."""

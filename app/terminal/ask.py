@@ -53,7 +53,10 @@ def _groups(values: list[str]) -> list[str]:
 
 def _folder(value: str, home: Path) -> str:
     """`~` is the app's home (injected: tests and DESKMATE_HOME set it), not the process's."""
-    path = home if value == "~" else home / value[2:] if value.startswith("~/") else Path(value)
+    if value == "~" or value.startswith("~/"):
+        path = home / value[2:]
+    else:
+        path = Path(value)
     if not path.is_dir():
         raise DeskmateError(f"--folder {value}: there is no such folder.")
     return str(path.resolve())

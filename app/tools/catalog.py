@@ -113,6 +113,11 @@ class Catalog:
         wanted = set(groups)
         return Catalog([t for t in self.tools if t.group in wanted], self.version, self.groups)
 
+    def others(self, offered: Iterable[ToolSpec]) -> tuple[ToolSpec, ...]:
+        """The tools not among `offered`, in catalog order: what granting more would offer."""
+        names = {t.name for t in offered}
+        return tuple(t for t in self.tools if t.name not in names)
+
     def validate(self, call: ToolCall) -> ToolCall:
         """The call with validated arguments; raises ArgumentError for an unknown tool or bad arguments."""
         return ToolCall(call.name, self.get(call.name).validate(call.arguments))
