@@ -7,7 +7,7 @@ tiny random Gemma 3 (`tiny_recipe`), then the real engine loads it off the GUI t
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings
 
 from app.agent.session import DEFAULT_MODEL, build_session
 from app.calls import DecisionKind
@@ -17,24 +17,23 @@ from app.gui.shortcut import support
 
 
 @pytest.mark.slow
-def test_welcome_builds_the_model_with_progress_then_loads_it(qtbot, app_paths, tiny_recipe):
+def test_first_run_builds_the_model_by_itself_with_progress_then_loads_it(qtbot, app_paths, tiny_recipe):
     session = build_session(app_paths)  # no model in this tmp home
     assert session.model is None
     c = Controller(session, state=QSettings(str(app_paths.config / "gui.ini"), QSettings.Format.IniFormat),
                    model_dir=app_paths.models / DEFAULT_MODEL,
                    autostart=Autostart.for_platform(app_paths.home, env={}, platform="linux"),
-                   shortcut_support=support(env={}, platform="linux"))
+                   shortcut_support=support(env={}, platform="linux"), build_missing_model=True)
     c.build_options = {"recipe": tiny_recipe, "no_adapter": True}
     c.exit_app = lambda: None
     qtbot.addWidget(c.window)
     try:
-        c.start()
-        dialog = c.welcome
-        assert dialog is not None and dialog.build_button.isVisible()
         fractions = []
         c.window.progress.valueChanged.connect(fractions.append)
-        qtbot.mouseClick(dialog.build_button, Qt.MouseButton.LeftButton)
-        assert c.building and not dialog.build_button.isEnabled()
+        c.start()  # no click: the first run starts the build
+        dialog = c.welcome
+        assert dialog is not None and c.building
+        assert dialog.progress.isVisible() and not dialog.build_button.isEnabled()
         qtbot.waitUntil(lambda: c.session.model is not None and c.session.model.loaded, timeout=600_000)
         qtbot.waitUntil(lambda: "ready" in c.window.model_label.text(), timeout=10_000)
         assert not c.building

@@ -7,7 +7,11 @@ cached prefix) and yields `GenerationEvent`s token by token; `generate` joins th
 Decoding is greedy: the model proposes tool calls, where the most likely answer is the
 wanted one and the same request must give the same call. Logits processors
 `(tokens, logits) -> logits` (the call grammar) see full-vocabulary logits and the
-tokens generated so far.
+tokens generated so far. A processor with a `forced(tokens) -> int | None` method may
+name the only token it allows next: that token is taken without a pick (greedy would
+choose it anyway) and goes through the graph in one run with the token before it. A
+several-token run rounds a little differently from single-token runs, so a near-tie
+later on can tip the other way: 110 of the 123 dev answers came out identical.
 
 One generation runs at a time per Engine (a lock): the KV buffers are shared state.
 """
@@ -188,6 +192,15 @@ class Engine:
             raise RuntimeError("Every token was masked out: the logits processors allow nothing here.")
         return best
 
+    @staticmethod
+    def _forced(generated: list[int], processors: Sequence[LogitsProcessor]) -> int | None:
+        for process in processors:
+            forced = getattr(process, "forced", None)
+            token = forced(generated) if forced is not None else None
+            if token is not None:
+                return token
+        return None
+
     # -- generation ----------------------------------------------------------------
 
     def stream(self, prompt: str, *, max_tokens: int = 256, stop: Sequence[str] = (END_OF_TURN,),
@@ -220,23 +233,28 @@ class Engine:
             detok, stops = StreamingDetokenizer(self.tokenizer), StopMatcher(stop)
             generated: list[int] = []
             finish: Finish = "length"
+            pending: list[int] = []  # taken tokens not yet run through the graph
             while len(generated) < max_tokens:
                 if cancel is not None and cancel.is_set():
                     finish = "cancelled"
                     break
-                token = self._pick(generated, logits, processors)
+                token = self._forced(generated, processors) if pending else None
+                if token is None:
+                    if pending:
+                        logits = self._forward(pending)  # [V'] for the next pick
+                        pending = []
+                    token = self._pick(generated, logits, processors)
                 if token in self._stop_ids:
                     finish = "stop"
                     break
                 generated.append(token)
+                pending.append(token)
                 text, stopped = stops.feed(detok.add(token))
                 if text:
                     yield GenerationEvent(text, token)
                 if stopped:
                     finish = "stop"
                     break
-                if len(generated) < max_tokens:
-                    logits = self._forward([token])  # [V'] for the next pick
             if finish != "stop":
                 tail = stops.feed(detok.flush())[0] + stops.flush()
                 if tail:

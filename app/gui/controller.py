@@ -50,8 +50,12 @@ class Controller(QObject):
     model_ready = Signal()
 
     def __init__(self, session, *, state: QSettings, model_dir: Path | None = None,
-                 autostart: Autostart | None = None, shortcut_support: shortcut.ShortcutSupport | None = None):
+                 autostart: Autostart | None = None, shortcut_support: shortcut.ShortcutSupport | None = None,
+                 build_missing_model: bool = False):
+        """`build_missing_model`: start building the model by itself when none is there (the app's
+        first run from a checkout); off in tests and screenshots, which build only when asked."""
         super().__init__()
+        self.build_missing_model = build_missing_model
         self.session = session
         self.state = state
         self.model_dir = model_dir
@@ -127,7 +131,10 @@ class Controller(QObject):
         if not self.state.value("welcomed", False, type=bool):
             self.show_welcome()
         self._register_hotkey(self.session.config.config.shortcut)
-        self.load_model()
+        if self.session.model is None and self.build_missing_model:
+            self.build_model()  # progress in the welcome dialog and the status bar; the button retries a failure
+        else:
+            self.load_model()
 
     def show_window(self) -> None:
         self.window.bring_up()
@@ -404,6 +411,8 @@ class Controller(QObject):
                 self.welcome.set_progress(message, fraction)
 
         self.window.set_model_status("Model: building…", 0.0)
+        if self.welcome is not None:
+            self.welcome.show_building()
         self.building = True
         self.run_task(build, built, failed, progress)
 

@@ -64,7 +64,10 @@ def start(*, hidden: bool = False, message: str = "show", paths: AppPaths | None
     style.apply(app)
     session = build_session(paths)
     state = QSettings(str(paths.config / "gui.ini"), QSettings.Format.IniFormat)
-    controller = Controller(session, state=state, model_dir=paths.models / DEFAULT_MODEL)
+    from app.model.cli import build_tools_missing
+
+    controller = Controller(session, state=state, model_dir=paths.models / DEFAULT_MODEL,
+                            build_missing_model=build_tools_missing() is None)
     server = instance.InstanceServer(paths.config, controller)
     server.received.connect(controller.handle_message)
     server.listen()

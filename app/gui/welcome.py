@@ -76,7 +76,7 @@ class WelcomeDialog(QDialog):
         row.addWidget(self.model_status, 1)
         self.build_button = QPushButton("&Build the model")
         self.build_button.setToolTip("Downloads nothing: builds from the installed base package (a few minutes, once)")
-        self.build_button.clicked.connect(self._build)
+        self.build_button.clicked.connect(self.build_requested)
         row.addWidget(self.build_button)
         model_layout.addLayout(row)
         self.progress = QProgressBar()
@@ -97,12 +97,12 @@ class WelcomeDialog(QDialog):
     def chosen_groups(self) -> list[str]:
         return [g for g in GROUPS if self.checks[g].isChecked()]
 
-    def _build(self) -> None:
+    def show_building(self) -> None:
+        """The build has started (by itself on first run, or from the button after a failure)."""
         self.build_button.setEnabled(False)
         self.progress.setValue(0)
         self.progress.show()
-        self.model_status.setText("Building the model…")
-        self.build_requested.emit()
+        self.model_status.setText("Building the model (a few minutes, once); you can choose the grants meanwhile…")
 
     def set_model_ready(self, ready: bool, text: str | None = None) -> None:
         self.build_button.setVisible(not ready)

@@ -79,7 +79,18 @@ def typo(rng: random.Random, text: str, p: float = 0.25) -> str:
     return " ".join(words)
 
 
+DOTFILES = (".env", ".bashrc", ".zshrc", ".gitignore", ".DS_Store", ".npmrc", ".vimrc", ".profile",
+            ".editorconfig", ".env.local", ".prettierrc", ".python-version")
+MULTI_DOT = ("config.yaml.orig", "data.tar.gz", "notes.v2.md", "backup.2026-03-01.zip", "app.min.js", "report.final.pdf")
+
+
 def file_name(rng: random.Random, exts=EXTS) -> str:
+    """A file name as users have them: spaces, unicode, and now and then a dotfile or several dots."""
+    r = rng.random()
+    if r < 0.06:
+        return rng.choice(DOTFILES)  # the leading dot is part of the name and must be kept
+    if r < 0.09:
+        return rng.choice(MULTI_DOT)
     stem = rng.choice(STEMS)
     if rng.random() < 0.15:
         stem = stem.replace(" ", "_")
@@ -88,7 +99,7 @@ def file_name(rng: random.Random, exts=EXTS) -> str:
 
 def spoken_name(rng: random.Random, name: str) -> str:
     """How a user may dictate a file name: 'ideas dot txt'."""
-    if rng.random() < 0.25 and "." in name:
+    if rng.random() < 0.25 and "." in name[1:] and name.count(".") == 1:
         stem, ext = name.rsplit(".", 1)
         return f"{stem} dot {ext}"
     return name
@@ -271,7 +282,9 @@ def b_write_file(rng, ctx) -> Built:
         text = rng.choice((f"append '{content}' to {where}", f"add the line '{content}' to the end of {where}"))
         return text, call("write_file", path=path, content=content, mode="append"), "files"
     if r < 0.4:
-        text = f"overwrite {where} with '{content}'"
+        text = rng.choice((f"overwrite {where} with '{content}'", f"replace what's in {where} with '{content}'",
+                           f"erase {where} and write '{content}' in it instead",
+                           f"wipe {where} and put '{content}' in it", f"make {where} say only '{content}'"))
         return text, call("write_file", path=path, content=content, mode="overwrite"), "files"
     text = rng.choice((f"create {where} with the text '{content}'", f"write '{content}' into a new file {where}",
                        f"make a file {where} containing: {content}", f"save a note '{content}' as {where}"))
@@ -291,6 +304,22 @@ def b_move_or_copy(rng, ctx, tool: str) -> Built:
     sp, src = _path(rng, ctx)
     dest_folder = folder_in(rng, ctx.folders)
     verb = "move" if tool == "move_path" else "copy"
+    if rng.random() < 0.15:
+        folder, name = src.rsplit("/", 1)
+        if tool == "move_path" and "." in name[1:]:
+            stem, ext = name.rsplit(".", 1)
+            new_ext = rng.choice([e for e in ("txt", "md", "csv", "json", "bak", "old") if e != ext])
+            text = rng.choice((f"rename {src} so it ends in .{new_ext} instead of .{ext}",
+                               f"change the extension of {src} to .{new_ext}", f"make {src} a .{new_ext} file"))
+            return text, call(tool, source=src, destination=f"{folder}/{stem}.{new_ext}"), "files"
+        if tool == "copy_path":
+            suffix = rng.choice((".bak", ".orig", ".old", "-copy"))
+            if rng.random() < 0.5:
+                text = rng.choice((f"back up {src} as {name}{suffix}", f"keep a copy of {src} called {name}{suffix}",
+                                   f"save a copy of {src} as {folder}/{name}{suffix}"))
+            else:
+                text = f"cp {name} {name}{suffix} in {folder}"
+            return text, call(tool, source=src, destination=f"{folder}/{name}{suffix}"), "files"
     if tool == "move_path" and rng.random() < 0.35:
         new = file_name(rng)
         dest = src.rsplit("/", 1)[0] + "/" + new
@@ -310,7 +339,8 @@ def b_move_or_copy(rng, ctx, tool: str) -> Built:
 
 def b_delete_path(rng, ctx) -> Built:
     sp, path = _path(rng, ctx)
-    text = rng.choice((f"delete {sp}", f"trash {sp}", f"get rid of {sp}", f"remove {sp}", f"throw away {sp}"))
+    text = rng.choice((f"delete {sp}", f"trash {sp}", f"get rid of {sp}", f"remove {sp}", f"throw away {sp}",
+                       f"bin {sp}", f"move {sp} to the trash", f"nuke {sp}", f"rm {sp}"))
     return text, call("delete_path", path=path), "files"
 
 
@@ -363,10 +393,14 @@ def b_update_event(rng, ctx) -> Built:
     args: dict = {"event": ev}
     text_ev = f"my {ev.lower()}" if rng.random() < 0.5 else f"the {ev}"
     r = rng.random()
-    if rng.random() < 0.35:
+    if rng.random() < 0.5:
         d_sp, d_c = day(rng, ctx.now)
         args["on"] = d_c
-        text_ev += f" {d_sp}" if not d_sp.startswith("on ") else f" {d_sp}"
+        # the day may come before the event ("friday's standup", "tomorrow's call") or after it
+        if rng.random() < 0.3 and not d_sp.startswith(("on ", "next ")) and not d_sp[0].isdigit():
+            text_ev = f"{d_sp}'s {ev.lower() if rng.random() < 0.5 else ev}"
+        else:
+            text_ev += f" {d_sp}"
     if r < 0.5:
         sp, canon = when(rng, ctx.now)
         args["new_start"] = canon
@@ -374,11 +408,13 @@ def b_update_event(rng, ctx) -> Built:
     elif r < 0.7:
         place = rng.choice(PLACES)
         args["new_location"] = place
-        text = f"change the location of {text_ev} to {place}"
+        text = rng.choice((f"change the location of {text_ev} to {place}", f"{text_ev} moved to {place}",
+                           f"{text_ev} is at {place} now"))
     elif r < 0.85:
         d_sp, minutes = duration(rng)
         args["new_duration_minutes"] = minutes
-        text = rng.choice((f"make {text_ev} {d_sp} long", f"change {text_ev} to last {d_sp}"))
+        text = rng.choice((f"make {text_ev} {d_sp} long", f"change {text_ev} to last {d_sp}",
+                           f"{text_ev} is {d_sp} now", f"{text_ev} takes {d_sp} now, not {rng.choice((15, 30, 45))} minutes"))
     else:
         new = rng.choice(TITLES)
         args["new_title"] = new
@@ -423,22 +459,76 @@ COMMANDS = (
     ("docker ps", "docker ps", False), ("run brew update", "brew update", False),
     ("run `cargo build --release`", "cargo build --release", True), ("du -sh *", "du -sh *", True),
     ("show the current branch", "git branch --show-current", True), ("run whoami", "whoami", False),
+    ("install the packages from requirements.txt", "pip install -r requirements.txt", True),
+    ("get the dependencies in requirements.txt installed", "pip install -r requirements.txt", True),
+    ("go back to the main branch", "git checkout main", True), ("check out the develop branch", "git checkout develop", True),
+    ("make a new branch called fix-login", "git checkout -b fix-login", True),
+    ("what changed since the last commit", "git diff", True), ("stash my changes", "git stash", True),
+    ("push my commits", "git push", True), ("which branches are there", "git branch", True),
+    ("which brew packages are outdated", "brew outdated", False), ("upgrade everything in brew", "brew upgrade", False),
+    ("run brew doctor", "brew doctor", False), ("is node installed with brew", "brew list node", False),
+    ("what docker containers are running", "docker ps", False), ("list all docker images", "docker images", False),
+    ("how much space does docker take", "docker system df", False),
+    ("how long has the machine been running", "uptime", False), ("what kernel am I on", "uname -r", False),
+    ("which python am I using", "which python3", False), ("what node version do I have", "node --version", False),
+    ("show my environment variables", "env", False), ("what's listening on port 8080", "lsof -i :8080", False),
+    ("flush the dns cache", "sudo dscacheutil -flushcache", False), ("show the calendar for this month", "cal", False),
+    ("start the dev server", "npm run dev", True), ("run the linter", "npm run lint", True),
+    ("format the code with black", "black .", True), ("build the docker image", "docker build -t app .", True),
+    ("count the lines of the README", "wc -l README.md", True), ("show the first 20 lines of the log", "head -n 20 app.log", True),
+    ("show the last 50 lines of server.log", "tail -n 50 server.log", True),
+)
+CONTAINERS = ("postgres-dev", "redis", "web", "api-1", "mongo", "nginx-proxy")
+PATH_COMMANDS = (  # (spoken with {p}, command with {p}); {p} is a folder the user names
+    ("find files bigger than 1GB in {p}", "find {p} -type f -size +1G"),
+    ("list files over 100MB under {p}", "find {p} -type f -size +100M"),
+    ("which files in {p} changed in the last day", "find {p} -type f -mtime -1"),
+    ("what was modified in {p} this week", "find {p} -type f -mtime -7"),
+    ("how many .jpg files are in {p} including subfolders", "find {p} -name '*.jpg' | wc -l"),
+    ("count the pdfs under {p}", "find {p} -name '*.pdf' | wc -l"),
+    ("how big is {p} in total", "du -sh {p}"), ("size of each folder in {p}", "du -sh {p}/*"),
+    ("list {p} with hidden files", "ls -la {p}"), ("show the folder tree of {p}", "tree {p}"),
+    ("grep for TODO in {p}", "grep -rn TODO {p}"), ("search {p} for the word password", "grep -rn password {p}"),
+)
+ARCHIVES = (  # (spoken with {n}, command with {n}, run in the folder)
+    ("zip the {n} folder into {n}.zip", "zip -r {n}.zip {n}"),
+    ("make a tar.gz of {n}", "tar -czf {n}.tar.gz {n}"), ("unzip {n}.zip", "unzip {n}.zip"),
+    ("extract {n}.tar.gz", "tar -xzf {n}.tar.gz"),
 )
 
 
 def b_run_command(rng, ctx) -> Built:
-    spoken, command, wants_dir = rng.choice(COMMANDS)
-    args: dict = {"command": command}
-    text = spoken
-    if wants_dir and rng.random() < 0.6:
-        cwd = rng.choice(("~/code/", "~/Projects/", "~/src/", "~/work/")) + rng.choice(("app", "site", "dashboard", "api", "deskmate", "blog"))
-        args["cwd"] = cwd
-        text += rng.choice((f" in {cwd}", f" inside {cwd}", f" (folder {cwd})"))
+    r = rng.random()
+    if r < 0.2:
+        folder = folder_in(rng, ctx.folders)
+        spoken, command = rng.choice(PATH_COMMANDS)
+        args: dict = {"command": command.format(p=folder)}
+        text = spoken.format(p=folder)
+    elif r < 0.3:
+        name = rng.choice(("thesis", "photos", "site", "backup", "project", "reports"))
+        folder = folder_in(rng, ctx.folders)
+        spoken, command = rng.choice(ARCHIVES)
+        args = {"command": command.format(n=name), "cwd": folder}
+        text = spoken.format(n=name) + rng.choice((f" in {folder}", f", in {folder}", f" (it's in {folder})"))
+    elif r < 0.37:
+        c = rng.choice(CONTAINERS)
+        spoken, command = rng.choice(((f"restart the {c} container", f"docker restart {c}"),
+                                      (f"{c} container is stuck, restart it", f"docker restart {c}"),
+                                      (f"show the logs of {c}", f"docker logs {c}"), (f"stop the {c} container", f"docker stop {c}")))
+        args, text = {"command": command}, spoken
+    else:
+        spoken, command, wants_dir = rng.choice(COMMANDS)
+        args = {"command": command}
+        text = spoken
+        if wants_dir and rng.random() < 0.6:
+            cwd = rng.choice(("~/code/", "~/Projects/", "~/src/", "~/work/")) + rng.choice(("app", "site", "dashboard", "api", "deskmate", "blog"))
+            args["cwd"] = cwd
+            text += rng.choice((f" in {cwd}", f" inside {cwd}", f" (folder {cwd})", f" for the project in {cwd}"))
     if rng.random() < 0.1:
-        secs = rng.choice((60, 120, 300))
+        secs, said = rng.choice(((60, "a minute"), (120, "2 minutes"), (300, "five minutes"), (30, "30 seconds")))
         args["timeout_s"] = secs
-        text += f" with a {secs} second timeout"
-    if rng.random() < 0.3:
+        text += rng.choice((f" with a {secs} second timeout", f", give it {said} max", f", stop it after {said}"))
+    if rng.random() < 0.3 and text.startswith((args["command"], "run ", "`")):  # only where a command is typed
         text = rng.choice(("run ", "execute ", "please run ", "in the terminal: ")) + text.removeprefix("run ")
     return text, call("run_command", **args), "shell"
 
@@ -462,6 +552,10 @@ def b_list_processes(rng, ctx) -> Built:
         name = rng.choice(PROCS)
         args["name"] = name
         text = rng.choice((f"is {name} running", f"show {name} processes", f"list the {name} processes"))
+        if rng.random() < 0.4:  # both a name and an order
+            args["sort_by"] = "memory"
+            text = rng.choice((f"{name} processes sorted by memory", f"which {name} processes use the most ram",
+                               f"list {name} processes by memory use"))
     if rng.random() < 0.25:
         n = rng.choice((3, 5, 15, 20))
         args["limit"] = n
@@ -539,4 +633,45 @@ def outside_folder_examples(rng: random.Random, catalog: Catalog, n: int) -> lis
                 + rng.choice(("Add it in Settings if you want me to work there.", "You can grant it in Settings.")))
         out.append(Example(conversation(catalog, groups, ctx, [Message("user", polite(rng, request))]), say(text),
                            "outside", f"out-{i}"))
+    return out
+
+
+JOINERS = (" and ", ", then ", ", and also ", " and then ", ". Also ", "; ", " + ")
+
+
+def _two_days(rng, ctx) -> Built:
+    """One request, one call per day: 'add gym on monday and wednesday at 7am'."""
+    d1, d2 = rng.sample(DAYS, 2)
+    title = rng.choice(TITLES)
+    if rng.random() < 0.6:
+        t_sp, t_c = clock(rng)
+        text = rng.choice((f"add {title.lower()} on {d1.lower()} and {d2.lower()} at {t_sp}",
+                           f"put {title} on {d1} and {d2}, both at {t_sp}", f"{title.lower()} {d1} and {d2} at {t_sp} please"))
+        return text, calls(("create_event", {"title": title, "start": f"{d1} at {t_c}"}),
+                           ("create_event", {"title": title, "start": f"{d2} at {t_c}"})), "calendar"
+    text = rng.choice((f"cancel {title.lower()} on {d1.lower()} and {d2.lower()}", f"drop both {title} events, {d1} and {d2}",
+                       f"remove {title} from {d1} and from {d2}"))
+    return text, calls(("delete_event", {"event": title, "on": d1}), ("delete_event", {"event": title, "on": d2})), "calendar"
+
+
+def multi_examples(rng: random.Random, catalog: Catalog, n: int) -> list[Example]:
+    """Requests that ask for two things: one call each, in the order asked."""
+    names = list(BUILDERS)
+    out = []
+    for i in range(n):
+        groups, ctx = random_context(rng, None)
+        if "files" not in groups:
+            ctx = Context(ctx.now, ctx.home, random_folders(rng))
+        if rng.random() < 0.25:
+            text, answer, need = _two_days(rng, ctx)
+            needs = {need}
+        else:
+            a, b = rng.sample(names, 2)
+            t1, m1, g1 = BUILDERS[a](rng, ctx)
+            t2, m2, g2 = BUILDERS[b](rng, ctx)
+            text = t1 + rng.choice(JOINERS) + t2
+            answer, needs = Message("assistant", calls=m1.calls + m2.calls), {g1, g2}
+        groups = tuple(g for g in GROUPS if g in set(groups) | needs)
+        conv = conversation(catalog, groups, ctx, [Message("user", polite(rng, typo(rng, text)))])
+        out.append(Example(conv, answer, "multi", f"multi-{i}"))
     return out

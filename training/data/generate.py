@@ -17,7 +17,7 @@ from pathlib import Path
 
 from app.tools.catalog import Catalog
 
-from training.data.catalog_gen import catalog_examples, outside_folder_examples
+from training.data.catalog_gen import catalog_examples, multi_examples, outside_folder_examples
 from training.data.common import Example
 from training.data.external import glaive_examples, seal_examples
 from training.data.history import answer_examples, chain_examples, followup_examples
@@ -34,8 +34,9 @@ MAX_PROMPT_CHARS = 2200  # longer prompts (long glaive chats) cost too much CPU 
 class Mix:
     """How many examples of each kind; `scale` multiplies all generated kinds."""
 
-    seed_variants: float = 0.5  # share of train seeds that get a second copy in another context
-    catalog: int = 1100
+    seed_variants: float = 1.0  # share of train seeds that get a second copy in another context
+    catalog: int = 1300
+    multi: int = 300  # two requests in one sentence: the second call went missing
     outside: int = 100
     nocall: int = 550
     answers: int = 330  # the first adapter called again after a result: more answers
@@ -48,7 +49,7 @@ class Mix:
 
     def scaled(self, scale: float) -> "Mix":
         s = lambda n: int(round(n * scale))  # noqa: E731
-        return Mix(self.seed_variants, s(self.catalog), s(self.outside), s(self.nocall), s(self.answers),
+        return Mix(self.seed_variants, s(self.catalog), s(self.multi), s(self.outside), s(self.nocall), s(self.answers),
                    s(self.chains), s(self.followups), s(self.seal), s(self.seal_irrelevant), s(self.glaive),
                    self.ungranted_share)
 
@@ -61,6 +62,7 @@ def build_examples(seed: int, mix: Mix = Mix()) -> tuple[list[Example], list[dic
     out: list[Example] = []
     out += seed_examples(train_cases, catalog, random.Random(rng.random()), mix.seed_variants)
     out += catalog_examples(random.Random(rng.random()), catalog, mix.catalog, mix.ungranted_share)
+    out += multi_examples(random.Random(rng.random()), catalog, mix.multi)
     out += outside_folder_examples(random.Random(rng.random()), catalog, mix.outside)
     out += nocall_examples(random.Random(rng.random()), catalog, mix.nocall)
     out += answer_examples(random.Random(rng.random()), catalog, mix.answers)
