@@ -596,3 +596,21 @@ def test_a_grantable_tool_can_be_named_and_becomes_a_request_for_the_grant(gemma
     assert note is not None and "calendar" in note and "Settings" in note
     # Declared-only decoding could not have named it.
     assert "create_event" not in {t.name for t in conv.tools}
+
+
+def test_forced_names_the_only_allowed_token_and_nothing_when_there_is_a_choice(catalog_grammar, gemma_tokenizer):
+    """`forced` (the engine's fast path) agrees with the mask: one allowed token -> that token."""
+    text = 'call:system_status{}'
+    tokens = gemma_tokenizer.encode(text, add_special_tokens=False).ids
+    processor = catalog_grammar.processor()
+    assert processor.forced([]) is None  # words or a call: the model chooses
+    seen_forced = 0
+    for i in range(1, len(tokens) + 1):
+        forced = processor.forced(tokens[:i])
+        allowed = np.flatnonzero(processor.allowed())
+        if forced is None:
+            assert len(allowed) > 1, i
+        else:
+            seen_forced += 1
+            assert allowed.tolist() == [forced], i
+    assert seen_forced >= 1  # e.g. the rest of the tool name once no other granted name fits
