@@ -15,7 +15,8 @@ def started(qtbot, app_paths):
     made = []
 
     def make(**kwargs):
-        controller = start(paths=app_paths, **kwargs)
+        # no real model build here: test_gui_model covers the first-run build on the tiny model
+        controller = start(paths=app_paths, build_missing_model=False, **kwargs)
         if controller is not None:
             made.append(tame(controller, qtbot))
         return controller

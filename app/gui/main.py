@@ -43,8 +43,13 @@ def run(*, hidden: bool = False, message: str = "show", paths: AppPaths | None =
     return code
 
 
-def start(*, hidden: bool = False, message: str = "show", paths: AppPaths | None = None):
-    """Build and show the app; None when another Deskmate of this user is running (it got `message`)."""
+def start(*, hidden: bool = False, message: str = "show", paths: AppPaths | None = None,
+          build_missing_model: bool | None = None):
+    """Build and show the app; None when another Deskmate of this user is running (it got `message`).
+
+    `build_missing_model`: start building a missing model by itself; None = when this
+    installation has the build tools (a checkout set up by `./dev`).
+    """
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
@@ -66,8 +71,10 @@ def start(*, hidden: bool = False, message: str = "show", paths: AppPaths | None
     state = QSettings(str(paths.config / "gui.ini"), QSettings.Format.IniFormat)
     from app.model.cli import build_tools_missing
 
+    if build_missing_model is None:
+        build_missing_model = build_tools_missing() is None
     controller = Controller(session, state=state, model_dir=paths.models / DEFAULT_MODEL,
-                            build_missing_model=build_tools_missing() is None)
+                            build_missing_model=build_missing_model)
     server = instance.InstanceServer(paths.config, controller)
     server.received.connect(controller.handle_message)
     server.listen()
