@@ -71,8 +71,8 @@ def start(*, hidden: bool = False, message: str = "show", paths: AppPaths | None
     state = QSettings(str(paths.config / "gui.ini"), QSettings.Format.IniFormat)
     from app.model.cli import build_tools_missing
 
-    if build_missing_model is None:
-        build_missing_model = build_tools_missing() is None
+    if build_missing_model is None:  # the tools are looked up only when there is something to build
+        build_missing_model = session.model is None and build_tools_missing() is None
     controller = Controller(session, state=state, model_dir=paths.models / DEFAULT_MODEL,
                             build_missing_model=build_missing_model)
     server = instance.InstanceServer(paths.config, controller)
