@@ -7,6 +7,8 @@ scale; nothing is mocked.
 from __future__ import annotations
 
 import json
+import random
+import re
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from app.tools.catalog import Catalog
 from training.data import generate
 from training.data.generate import Mix, build_examples, record
 from training.data.seeds import load_cases, split, stratum
+from training.data.synthetic import FAMILIES, SLOT, synthetic_examples
 
 SMALL = Mix().scaled(0.08)
 BFCL = Path(__file__).resolve().parents[2] / "shared" / "bfcl"
@@ -146,3 +149,63 @@ def test_cli_writes_train_stats_dev_and_sample(tmp_path):
     assert {"id", "source", "prompt", "target", "calls"} <= set(rows[0])
     assert len((tmp_path / "sample.jsonl").read_text().splitlines()) == 40
     assert (tmp_path / "dev.jsonl").read_text() == (Path(generate.__file__).parent / "dev.jsonl").read_text()
+
+
+def test_synthetic_templates_name_every_required_argument_and_nothing_undeclared():
+    for family in FAMILIES:
+        declared = {p.name for p in family.params}
+        required = {p.name for p in family.params if p.required}
+        for template in family.templates:
+            slots = set(SLOT.findall(template))
+            assert required <= slots <= declared, (family.names, template)
+        assert not family.many or any("{" + family.many + "}" in t for t in family.templates)
+
+
+def test_synthetic_calls_pass_only_what_the_request_names():
+    examples = synthetic_examples(random.Random(3), 200, 0, 0)
+    optional_left_out = 0
+    for ex in examples:
+        (call,) = ex.answer.calls
+        spec = next(t for t in ex.conv.tools if t.name == call.name)
+        optional = set(spec.properties) - set(spec.required)
+        optional_left_out += bool(optional - set(call.arguments))
+        assert list(call.arguments) == [k for k in spec.properties if k in call.arguments]  # declaration order
+    assert optional_left_out > 50  # most requests do not name every optional argument
+
+
+def test_synthetic_parallel_requests_call_one_function_once_per_listed_item():
+    for ex in synthetic_examples(random.Random(4), 0, 60, 0):
+        calls = ex.answer.calls
+        assert 2 <= len(calls) <= 4 and len({c.name for c in calls}) == 1
+        family = next(f for f in FAMILIES if calls[0].name in f.names)
+        varied = [c.arguments[family.many] for c in calls]
+        assert len(set(map(str, varied))) == len(varied)
+        shared = [{k: v for k, v in c.arguments.items() if k != family.many} for c in calls]
+        assert all(s == shared[0] for s in shared)
+        request = ex.conv.messages[-1].content
+        assert " and " in request
+
+
+def test_synthetic_irrelevant_requests_are_answered_in_words():
+    for ex in synthetic_examples(random.Random(5), 0, 0, 40):
+        assert not ex.answer.calls and ex.answer.content
+        asked = ex.conv.messages[-1].content.lower()
+        fitting = [f for f in FAMILIES if any(_fits(asked, t) for t in f.templates)]
+        offered = {t.name for t in ex.conv.tools}
+        assert fitting and not any(offered & set(f.names) for f in fitting), asked
+
+
+def _fits(request: str, template: str) -> bool:
+    """Whether `request` could come from `template` (its fixed words appear in order)."""
+    pattern = ".*".join(re.escape(part.lower()) for part in SLOT.split(template)[::2])
+    return re.fullmatch(pattern, request, re.S) is not None
+
+
+@pytest.mark.skipif(not BFCL.exists(), reason="BFCL files are not on this machine")
+def test_synthetic_function_names_are_not_bfcls():
+    bfcl = {fn["name"] for path in BFCL.glob("*.json") for line in path.read_text("utf-8").splitlines()
+            for fn in json.loads(line).get("function", [])}
+    tails = {n.rsplit(".", 1)[-1] for n in bfcl}
+    for family in FAMILIES:
+        for name in family.names:
+            assert name not in bfcl and name.rsplit(".", 1)[-1] not in tails, name

@@ -196,11 +196,20 @@ def when(rng: random.Random, now: datetime) -> tuple[str, str]:
 
 
 def duration(rng: random.Random) -> tuple[str, int]:
-    minutes = rng.choice((15, 20, 30, 45, 60, 90, 120, 180))
-    spoken = {15: ("15 minutes", "a quarter of an hour", "15 min"), 20: ("20 minutes", "20 mins"),
-              30: ("30 minutes", "half an hour", "30 min"), 45: ("45 minutes", "45 mins"),
-              60: ("an hour", "one hour", "60 minutes"), 90: ("90 minutes", "an hour and a half", "1.5 hours"),
-              120: ("2 hours", "two hours"), 180: ("3 hours", "three hours")}[minutes]
+    minutes = rng.choice((10, 15, 20, 25, 30, 40, 45, 50, 60, 75, 90, 105, 120, 135, 150, 180, 240))
+    # Compound spoken durations ("an hour and 15") were read as their last number: give them weight.
+    spoken = {10: ("10 minutes", "ten minutes"), 15: ("15 minutes", "a quarter of an hour", "15 min"),
+              20: ("20 minutes", "20 mins"), 25: ("25 minutes", "25 min"),
+              30: ("30 minutes", "half an hour", "30 min"), 40: ("40 minutes", "forty minutes"),
+              45: ("45 minutes", "45 mins", "three quarters of an hour"), 50: ("50 minutes", "50 min"),
+              60: ("an hour", "one hour", "60 minutes", "1h"),
+              75: ("an hour and 15 minutes", "an hour and a quarter", "1h15", "75 minutes", "one hour fifteen"),
+              90: ("90 minutes", "an hour and a half", "1.5 hours", "1h30", "one and a half hours"),
+              105: ("an hour and 45 minutes", "1h45", "105 minutes"),
+              120: ("2 hours", "two hours", "2h"),
+              135: ("2 hours and 15 minutes", "two and a quarter hours", "2h15"),
+              150: ("two and a half hours", "2.5 hours", "2 hours 30 minutes", "2h30"),
+              180: ("3 hours", "three hours"), 240: ("4 hours", "four hours")}[minutes]
     return rng.choice(spoken), minutes
 
 

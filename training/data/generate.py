@@ -23,6 +23,7 @@ from training.data.external import glaive_examples, seal_examples
 from training.data.history import answer_examples, chain_examples, followup_examples
 from training.data.nocall import nocall_examples
 from training.data.seeds import load_cases, seed_examples, split
+from training.data.synthetic import synthetic_examples
 
 HERE = Path(__file__).resolve().parent
 DEV_PATH = HERE / "dev.jsonl"
@@ -38,20 +39,23 @@ class Mix:
     catalog: int = 1300
     multi: int = 300  # two requests in one sentence: the second call went missing
     outside: int = 100
-    nocall: int = 550
+    nocall: int = 650
     answers: int = 330  # the first adapter called again after a result: more answers
     chains: int = 115
     followups: int = 105
     seal: int = 690
-    seal_irrelevant: int = 205
+    seal_irrelevant: int = 300  # BFCL irrelevance (57%) showed calls where none fit
     glaive: int = 320  # calls first, then answers after a tool result
+    synthetic: int = 450  # unseen declarations whose optional arguments are mostly left out
+    synthetic_parallel: int = 250  # one function called once per listed item
+    synthetic_irrelevant: int = 200
     ungranted_share: float = 0.2  # catalog requests whose group is not granted (answered in words)
 
     def scaled(self, scale: float) -> "Mix":
         s = lambda n: int(round(n * scale))  # noqa: E731
         return Mix(self.seed_variants, s(self.catalog), s(self.multi), s(self.outside), s(self.nocall), s(self.answers),
                    s(self.chains), s(self.followups), s(self.seal), s(self.seal_irrelevant), s(self.glaive),
-                   self.ungranted_share)
+                   s(self.synthetic), s(self.synthetic_parallel), s(self.synthetic_irrelevant), self.ungranted_share)
 
 
 def build_examples(seed: int, mix: Mix = Mix()) -> tuple[list[Example], list[dict]]:
@@ -69,6 +73,7 @@ def build_examples(seed: int, mix: Mix = Mix()) -> tuple[list[Example], list[dic
     out += chain_examples(random.Random(rng.random()), catalog, mix.chains)
     out += followup_examples(random.Random(rng.random()), catalog, mix.followups)
     out += seal_examples(random.Random(rng.random()), mix.seal, mix.seal_irrelevant)
+    out += synthetic_examples(random.Random(rng.random()), mix.synthetic, mix.synthetic_parallel, mix.synthetic_irrelevant)
     glaive_rng = random.Random(rng.random())
     glaive = sorted(glaive_examples(glaive_rng), key=lambda ex: (not ex.is_call, glaive_rng.random()))
     out += glaive[: mix.glaive]

@@ -1,0 +1,310 @@
+"""Synthetic declarations of tools the model has never seen, with requests that fit them.
+
+Seal-Tools teaches reading declarations, but its calls rarely leave an optional
+argument out and almost never repeat one function. Real users (and BFCL) do both,
+so each family here declares required and optional parameters, and each request
+template names only some of them: the answer passes exactly the arguments the
+request mentions. Three kinds of example come out:
+
+- one call (often beside unrelated functions, so the name must be read);
+- the same function called 2-4 times, once per item the request lists;
+- a request no offered function can serve, answered in words.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from app.calls import ToolCall
+from app.prompt.render import Context, Conversation, Message
+from app.tools.catalog import ToolSpec
+
+from training.data.common import Example, random_home, random_now, say
+
+Sample = Callable[[random.Random], tuple[str, Any]]  # (how the request says it, the argument value)
+SLOT = re.compile(r"\{(\w+)\}")
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: str  # JSON-schema type
+    description: str
+    sample: Sample
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class Family:
+    names: tuple[str, ...]  # alternative function names, so no one name is memorized
+    description: str
+    params: tuple[Param, ...]
+    templates: tuple[str, ...]  # {param} slots; optional params appear only in some
+    many: str = ""  # the param a parallel request lists several values of
+
+    def spec(self, rng: random.Random) -> ToolSpec:
+        props = {p.name: {"type": p.kind, "description": p.description} for p in self.params}
+        required = [p.name for p in self.params if p.required]
+        return ToolSpec(rng.choice(self.names), self.description,
+                        {"type": "object", "properties": props, "required": required})
+
+
+def integer(lo: int, hi: int, unit: str = "") -> Sample:
+    def sample(rng: random.Random) -> tuple[str, Any]:
+        n = rng.randint(lo, hi)
+        return (f"{n} {unit}".strip() if unit else str(n)), n
+    return sample
+
+
+def number(lo: float, hi: float, unit: str = "", places: int = 1) -> Sample:
+    def sample(rng: random.Random) -> tuple[str, Any]:
+        x = round(rng.uniform(lo, hi), places)
+        if rng.random() < 0.3:
+            x = float(int(x))
+        text = f"{x:g}"
+        return (f"{text} {unit}".strip() if unit else text), x
+    return sample
+
+
+def one_of(*values: str | tuple[str, Any]) -> Sample:
+    def sample(rng: random.Random) -> tuple[str, Any]:
+        v = rng.choice(values)
+        return v if isinstance(v, tuple) else (v, v)
+    return sample
+
+
+def flag(spoken_true: str, spoken_false: str) -> Sample:
+    return lambda rng: (spoken_true, True) if rng.random() < 0.6 else (spoken_false, False)
+
+
+CITIES = one_of("Paris", "Tokyo", "Lima", "Nairobi", "Toronto", "Berlin", "Mumbai", "Sydney", "Chicago", "Seoul",
+                "Cairo", "Madrid", "Oslo", "Austin", "Denver", "Lisbon", "Hanoi", "Boston", "Dublin", "Quito")
+COUNTRIES = one_of("Japan", "Brazil", "Canada", "Kenya", "India", "France", "Mexico", "Norway", "Vietnam", "Peru")
+PEOPLE = one_of("Marie Curie", "Alan Turing", "Ada Lovelace", "Nikola Tesla", "Frida Kahlo", "Nelson Mandela",
+                "Isaac Newton", "Rosalind Franklin", "Leonardo da Vinci", "Katherine Johnson")
+TICKERS = one_of(("Apple", "AAPL"), ("Microsoft", "MSFT"), ("Tesla", "TSLA"), ("Amazon", "AMZN"),
+                 ("Nvidia", "NVDA"), ("Google", "GOOGL"), ("Netflix", "NFLX"), ("Intel", "INTC"))
+CURRENCIES = one_of(("dollars", "USD"), ("euros", "EUR"), ("yen", "JPY"), ("pounds", "GBP"), ("rupees", "INR"),
+                    ("Swiss francs", "CHF"), ("Canadian dollars", "CAD"))
+YEARS = integer(1950, 2024)
+TEAMS = one_of("Lakers", "Celtics", "Real Madrid", "Arsenal", "Yankees", "Warriors", "Bayern Munich", "Chiefs")
+SONGS_BY = one_of("Taylor Swift", "Adele", "Coldplay", "Bad Bunny", "Beyoncé", "Ed Sheeran", "BTS", "Queen")
+DISHES = one_of("lasagna", "pad thai", "banana bread", "chicken curry", "vegan chili", "pancakes", "risotto")
+GENES = one_of("BRCA1", "TP53", "EGFR", "APOE", "CFTR", "MYC")
+SPECIES = one_of("gray wolf", "bald eagle", "koala", "snow leopard", "monarch butterfly", "blue whale")
+ELEMENTS = one_of("iron", "carbon", "gold", "oxygen", "sodium", "copper", "helium")
+LANGS = one_of(("French", "fr"), ("Spanish", "es"), ("German", "de"), ("Japanese", "ja"), ("Italian", "it"))
+PHRASES = one_of("good morning", "where is the station", "thank you very much", "how much does it cost",
+                 "see you tomorrow", "I would like a coffee")
+GENRES = one_of("comedy", "thriller", "documentary", "science fiction", "romance", "horror")
+
+
+FAMILIES: tuple[Family, ...] = (
+    Family(("calc_disc_area", "shapes.disc_surface", "round_area"), "Calculate the area of a circle.",
+           (Param("radius", "number", "The radius of the circle.", number(1, 50)),
+            Param("unit", "string", "Unit of the radius, default 'cm'.", one_of("cm", "m", "inches", "feet"), False)),
+           ("What's the area of a circle with radius {radius}?", "Area of a circle, radius {radius} {unit}.",
+            "I need the area of a circle whose radius is {radius}.", "compute circle area for r = {radius}"),
+           many="radius"),
+    Family(("triangle_area_from_sides", "shapes.triangle_surface", "tri_area"), "Area of a triangle from base and height.",
+           (Param("base", "integer", "Length of the base.", integer(2, 40)),
+            Param("height", "integer", "Height of the triangle.", integer(2, 40)),
+            Param("unit", "string", "Unit of length (optional).", one_of("cm", "meters", "inches"), False)),
+           ("Find the area of a triangle with base {base} and height {height}.",
+            "triangle: base {base} {unit}, height {height} {unit}. area?",
+            "How big is a triangle with a height of {height} and a base of {base}?")),
+    Family(("numbers.fact", "factorial_of", "compute_factorial"), "Compute the factorial of a non-negative integer.",
+           (Param("n", "integer", "The number.", integer(3, 20)),),
+           ("What is the factorial of {n}?", "Calculate {n}!", "factorial of {n} please"), many="n"),
+    Family(("numbers.common_divisor", "greatest_common_divisor", "calc_gcd"), "Greatest common divisor of two integers.",
+           (Param("a", "integer", "First integer.", integer(6, 300)),
+            Param("b", "integer", "Second integer.", integer(6, 300))),
+           ("What's the GCD of {a} and {b}?", "greatest common divisor of {a} and {b}",
+            "what number divides both {a} and {b} the most?")),
+    Family(("poly.quadratic_zeros", "quadratic_root_finder", "quadratic_solver"), "Roots of ax^2 + bx + c = 0.",
+           (Param("a", "integer", "Coefficient of x^2.", integer(1, 9)),
+            Param("b", "integer", "Coefficient of x.", integer(-12, 12)),
+            Param("c", "integer", "Constant term.", integer(-20, 20)),
+            Param("root_type", "string", "'real' or 'all' roots, default 'all'.", one_of("real", "all"), False)),
+           ("Solve the quadratic equation with a={a}, b={b}, c={c}.",
+            "Find the {root_type} roots of a quadratic with coefficients {a}, {b} and {c}.",
+            "roots of {a}x^2 + {b}x + {c} = 0")),
+    Family(("savings.grow", "investment_future_value", "calc_compound_growth"),
+           "Future value of an investment with compound interest.",
+           (Param("principal", "number", "Initial amount.", number(500, 50000, places=0)),
+            Param("rate", "number", "Annual interest rate as a decimal.", one_of(("3%", 0.03), ("5%", 0.05), ("4.5%", 0.045), ("7%", 0.07))),
+            Param("years", "integer", "Number of years.", integer(1, 30)),
+            Param("compounds_per_year", "integer", "Times compounded a year, default 1.", one_of(("monthly", 12), ("quarterly", 4), ("daily", 365)), False)),
+           ("How much will {principal} grow to at {rate} a year for {years} years?",
+            "Compound interest on {principal} at {rate} over {years} years, compounded {compounds_per_year}.",
+            "If I invest {principal} at an annual rate of {rate} for {years} years, what will I have?")),
+    Family(("market.quote", "stocks.latest_price", "fetch_share_price"), "Latest price of a stock by ticker symbol.",
+           (Param("ticker", "string", "Ticker symbol, e.g. AAPL.", TICKERS),
+            Param("exchange", "string", "Exchange, default NASDAQ.", one_of("NYSE", "NASDAQ", "LSE"), False)),
+           ("What's {ticker} trading at?", "Get the current stock price of {ticker}.",
+            "price of {ticker} shares on the {exchange}"), many="ticker"),
+    Family(("fx.exchange_amount", "money_converter", "exchange_money"), "Convert an amount between currencies.",
+           (Param("amount", "number", "Amount to convert.", number(5, 5000, places=0)),
+            Param("from_currency", "string", "Currency code to convert from.", CURRENCIES),
+            Param("to_currency", "string", "Currency code to convert to.", CURRENCIES)),
+           ("Convert {amount} {from_currency} to {to_currency}.", "How many {to_currency} is {amount} {from_currency}?",
+            "change {amount} {from_currency} into {to_currency}")),
+    Family(("get_weather", "weather.current", "fetch_forecast"), "Current weather for a city.",
+           (Param("city", "string", "City name.", CITIES),
+            Param("units", "string", "'metric' or 'imperial', default metric.", one_of(("in Fahrenheit", "imperial"), ("in Celsius", "metric")), False)),
+           ("What's the weather like in {city}?", "Weather in {city} {units}", "Is it cold in {city} right now?",
+            "current conditions for {city}"), many="city"),
+    Family(("census.headcount", "demographics.people_count", "country_inhabitants"), "Population of a country in a given year.",
+           (Param("country", "string", "Country name.", COUNTRIES),
+            Param("year", "integer", "Year, default the latest.", YEARS, False)),
+           ("What's the population of {country}?", "population of {country} in {year}",
+            "How many people lived in {country} in {year}?"), many="country"),
+    Family(("dining.nearby_places", "eatery_finder", "locate_eatery"), "Find restaurants in a city.",
+           (Param("location", "string", "City.", CITIES),
+            Param("cuisine", "string", "Type of food.", one_of("Italian", "Thai", "vegan", "Mexican", "sushi")),
+            Param("max_price", "integer", "Price level 1-4 (optional).", one_of(("cheap", 1), ("mid-range", 2), ("upscale", 4)), False)),
+           ("Find {cuisine} restaurants in {location}.", "Any {max_price} {cuisine} places in {location}?",
+            "I want {cuisine} food in {location}, where should I go?")),
+    Family(("get_biography", "history.person_info", "lookup_person"), "Facts about a historical figure.",
+           (Param("name", "string", "Full name.", PEOPLE),
+            Param("detail", "string", "What to return: 'birth', 'death' or 'achievements'; default all.", one_of("birth", "death", "achievements"), False)),
+           ("Tell me about {name}.", "Tell me about the {detail} of {name}.",
+            "Who was {name}?", "Give me the biography of {name}."), many="name"),
+    Family(("sports.team_record", "get_team_stats", "team_standing"), "Win/loss record of a team in a season.",
+           (Param("team", "string", "Team name.", TEAMS),
+            Param("season", "integer", "Season year.", integer(2010, 2024)),
+            Param("include_playoffs", "boolean", "Count playoff games too, default false.", flag("including playoffs", "regular season only"), False)),
+           ("What was the {team}'s record in {season}?", "{team} record for the {season} season, {include_playoffs}.",
+            "How did the {team} do in {season}?")),
+    Family(("audio.queue_artist", "player.artist_mix", "music.start_playlist"), "Play songs by an artist.",
+           (Param("artist", "string", "Artist name.", SONGS_BY),
+            Param("duration", "integer", "Minutes to play, optional.", integer(10, 60, "minutes"), False),
+            Param("shuffle", "boolean", "Shuffle the songs.", flag("shuffled", "in order"), False)),
+           ("Play some {artist}.", "Put on {artist} for {duration}.", "play {artist} songs {shuffle}"), many="artist"),
+    Family(("cookbook.dish_steps", "kitchen.find_dish", "dish_instructions"), "Find a recipe for a dish.",
+           (Param("dish", "string", "Name of the dish.", DISHES),
+            Param("diet", "string", "Dietary restriction, optional.", one_of("gluten-free", "vegetarian", "dairy-free"), False),
+            Param("max_minutes", "integer", "Longest cooking time in minutes.", integer(15, 90), False)),
+           ("Find me a recipe for {dish}.", "I need a {diet} {dish} recipe.",
+            "{dish} recipe that takes under {max_minutes} minutes"), many="dish"),
+    Family(("genetics.gene_function", "get_gene_info", "lookup_gene"), "Function of a human gene.",
+           (Param("gene", "string", "Gene symbol.", GENES),
+            Param("species", "string", "Species, default 'human'.", one_of("mouse", "human", "zebrafish"), False)),
+           ("What does the {gene} gene do?", "Function of {gene} in {species}.", "look up the gene {gene}"),
+           many="gene"),
+    Family(("wildlife.population_trend", "species_population", "get_species_count"), "Estimated wild population of a species.",
+           (Param("species", "string", "Common name.", SPECIES),
+            Param("year", "integer", "Year of the estimate, optional.", integer(1990, 2023), False)),
+           ("What's the wild population of the {species}?", "population of the {species} in {year}",
+            "how many of the {species} were there in {year}?"), many="species"),
+    Family(("chemistry.atomic_mass", "element_info", "get_atomic_weight"), "Atomic mass of a chemical element.",
+           (Param("element", "string", "Element name.", ELEMENTS),),
+           ("What is the atomic mass of {element}?", "atomic weight of {element}"), many="element"),
+    Family(("phrasebook.render", "text_to_language", "language_convert_text"), "Translate text into another language.",
+           (Param("text", "string", "Text to translate.", PHRASES),
+            Param("target_language", "string", "Language code, e.g. 'fr'.", LANGS),
+            Param("formal", "boolean", "Use the formal register.", flag("formally", "casually"), False)),
+           ('Translate "{text}" into {target_language}.', 'How do you say "{text}" in {target_language}, {formal}?'),
+           many="target_language"),
+    Family(("motion.end_speed", "calc_end_speed", "kinematics.final_speed"),
+           "Final velocity of an object under constant acceleration.",
+           (Param("initial_velocity", "number", "Starting speed in m/s.", number(0, 30, "m/s")),
+            Param("acceleration", "number", "Acceleration in m/s^2.", number(1, 12, "m/s²")),
+            Param("time", "number", "Time in seconds.", number(1, 20, "seconds"))),
+           ("An object starts at {initial_velocity} and accelerates at {acceleration} for {time}. Final velocity?",
+            "final speed after {time} with acceleration {acceleration} from {initial_velocity}")),
+    Family(("cinema.pick_titles", "suggest_movies", "find_films"), "Recommend movies of a genre.",
+           (Param("genre", "string", "Genre.", GENRES),
+            Param("year_from", "integer", "Earliest release year, optional.", integer(1970, 2020), False),
+            Param("limit", "integer", "How many, default 5.", integer(2, 10), False)),
+           ("Recommend some {genre} movies.", "Give me {limit} {genre} films.", "{genre} movies made after {year_from}"),
+           many="genre"),
+    Family(("body_index_tool", "health.mass_index", "compute_body_index"), "Body mass index from weight and height.",
+           (Param("weight_kg", "number", "Weight in kilograms.", number(45, 120, "kg", 0)),
+            Param("height_cm", "number", "Height in centimeters.", number(150, 200, "cm", 0))),
+           ("What's my BMI if I weigh {weight_kg} and I'm {height_cm} tall?", "BMI for {height_cm}, {weight_kg}")),
+    Family(("airline.itineraries", "trip_flights", "search_airfare"), "Search flights between two cities on a date.",
+           (Param("origin", "string", "Departure city.", CITIES),
+            Param("destination", "string", "Arrival city.", CITIES),
+            Param("date", "string", "Date, YYYY-MM-DD.", one_of(("March 3rd 2025", "2025-03-03"), ("June 14, 2025", "2025-06-14"), ("2025-10-01", "2025-10-01"))),
+            Param("cabin", "string", "Cabin class, default economy.", one_of("business", "first", "premium economy"), False)),
+           ("Find flights from {origin} to {destination} on {date}.",
+            "I need a {cabin} ticket {origin} to {destination}, {date}.")),
+)
+
+IRRELEVANT = (
+    "None of the available functions can do that, so I can't help with it here.",
+    "I can't do that with the tools I have: none of them fits this request.",
+    "Sorry, no available tool handles that.",
+)
+
+
+def _ctx(rng: random.Random) -> Context:
+    return Context(random_now(rng), random_home(rng), ("~",))
+
+
+def _fill(rng: random.Random, family: Family, template: str) -> tuple[str, dict[str, Any]]:
+    """The request text and the arguments it asks for: exactly the slots the template names."""
+    by_name = {p.name: p for p in family.params}
+    args, spoken = {}, {}
+    for slot in dict.fromkeys(SLOT.findall(template)):
+        spoken[slot], args[slot] = by_name[slot].sample(rng)
+    text = template.format(**spoken)
+    args = {p.name: args[p.name] for p in family.params if p.name in args}  # declaration order, as the model writes
+    return (text[0].upper() + text[1:]) if rng.random() < 0.8 else text.lower(), args
+
+
+def _listing(items: list[str]) -> str:
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _parallel(rng: random.Random, family: Family, template: str) -> tuple[str, list[dict[str, Any]]]:
+    """One request listing 2-4 values of `family.many`: one call each, the other arguments shared."""
+    param = next(p for p in family.params if p.name == family.many)
+    want = rng.randint(2, 4)
+    values: list[tuple[str, Any]] = []
+    for _ in range(20):  # small value pools may hold fewer distinct values than wanted
+        sp, v = param.sample(rng)
+        if v not in [x for _, x in values]:
+            values.append((sp, v))
+        if len(values) == want:
+            break
+    by_name = {p.name: p for p in family.params}
+    shared = {k: by_name[k].sample(rng) for k in dict.fromkeys(SLOT.findall(template)) if k != family.many}
+    spoken = {k: sp for k, (sp, _) in shared.items()} | {family.many: _listing([sp for sp, _ in values])}
+    calls = [{p.name: (v if p.name == family.many else shared[p.name][1]) for p in family.params
+              if p.name == family.many or p.name in shared} for _, v in values]
+    return template.format(**spoken), calls
+
+
+def synthetic_examples(rng: random.Random, n_single: int, n_parallel: int, n_irrelevant: int) -> list[Example]:
+    out: list[Example] = []
+    for i in range(n_single):
+        family = rng.choice(FAMILIES)
+        spec = family.spec(rng)
+        text, args = _fill(rng, family, rng.choice(family.templates))
+        offered = [spec] + [f.spec(rng) for f in rng.sample([f for f in FAMILIES if f is not family], rng.randint(0, 3))]
+        rng.shuffle(offered)
+        conv = Conversation(tuple(offered), _ctx(rng), (Message("user", text),))
+        out.append(Example(conv, Message("assistant", calls=(ToolCall(spec.name, args),)), "synthetic", f"syn-{i}"))
+    with_many = [f for f in FAMILIES if f.many]
+    for i in range(n_parallel):
+        family = rng.choice(with_many)
+        spec = family.spec(rng)
+        templates = [t for t in family.templates if "{" + family.many + "}" in t]
+        text, arg_list = _parallel(rng, family, rng.choice(templates))
+        offered = [spec] + [f.spec(rng) for f in rng.sample([f for f in FAMILIES if f is not family], rng.randint(0, 2))]
+        rng.shuffle(offered)
+        conv = Conversation(tuple(offered), _ctx(rng), (Message("user", text),))
+        answer = Message("assistant", calls=tuple(ToolCall(spec.name, a) for a in arg_list))
+        out.append(Example(conv, answer, "synthetic-parallel", f"synp-{i}"))
+    for i in range(n_irrelevant):
+        family = rng.choice(FAMILIES)
+        text, _ = _fill(rng, family, rng.choice(family.templates))
+        others = rng.sample([f for f in FAMILIES if f is not family], rng.randint(1, 3))
+        conv = Conversation(tuple(f.spec(rng) for f in others), _ctx(rng), (Message("user", text),))
+        out.append(Example(conv, say(rng.choice(IRRELEVANT)), "synthetic-irrelevant", f"syni-{i}"))
+    return out
