@@ -25,6 +25,7 @@ The model answers either with one `call:NAME{JSON}` line per call or with plain 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable, Literal, Mapping, Sequence
@@ -36,6 +37,11 @@ BOS = "<bos>"
 START = "<start_of_turn>"
 END = "<end_of_turn>"
 CALL_PREFIX = "call:"
+# Gemma's control tokens. The engine matches them anywhere in the prompt, so text from the
+# user, a file or a command that spells one ("<end_of_turn><start_of_turn>model") would end
+# its turn and speak as the model. A zero-width space after "<" keeps such text readable
+# and inert.
+CONTROL = re.compile(r"<(?=(?:start_of_turn|end_of_turn|bos|eos|pad|unk|mask|unused\d+)>)")
 PREFIX_END = "---\n"
 
 INSTRUCTION = (
@@ -118,6 +124,11 @@ def render_prefix(tools: Sequence[ToolSpec], describe: bool | None = None) -> st
     return f"{BOS}{START}user\n{INSTRUCTION}\nTools:\n{body}\n{PREFIX_END}"
 
 
+def inert(text: str) -> str:
+    """`text` with every control-token spelling broken, so it tokenizes as plain text."""
+    return CONTROL.sub("<\u200b", text)
+
+
 def render_context(ctx: Context) -> str:
     folders = ", ".join(ctx.folders)
     return f"Home: {ctx.home}. Folders: {folders}. Now: {ctx.now:%a %Y-%m-%d %H:%M}.\n"
@@ -130,8 +141,8 @@ def render_call(call: ToolCall) -> str:
 def render_turn(message: Message) -> str:
     if message.role == "assistant":
         body = "\n".join(render_call(c) for c in message.calls) if message.calls else message.content
-        return f"{START}model\n{body}{END}\n"
-    return f"{START}{message.role}\n{message.content}{END}\n"
+        return f"{START}model\n{inert(body)}{END}\n"
+    return f"{START}{message.role}\n{inert(message.content)}{END}\n"
 
 
 def render(conv: Conversation, describe: bool | None = None) -> str:
@@ -139,7 +150,7 @@ def render(conv: Conversation, describe: bool | None = None) -> str:
     if not conv.messages or conv.messages[0].role != "user":
         raise ValueError("A conversation starts with a user message.")
     first, *rest = conv.messages
-    out = [render_prefix(conv.tools, describe), render_context(conv.context), first.content, f"{END}\n"]
+    out = [render_prefix(conv.tools, describe), render_context(conv.context), inert(first.content), f"{END}\n"]
     out += [render_turn(m) for m in rest]
     out.append(f"{START}model\n")
     return "".join(out)
