@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> None:
     write_jsonl(args.sample_out, rows[:40])
     stats = {"examples": len(rows), "by_source": dict(sorted(Counter(r["source"] for r in rows).items())),
              "no_call": sum(1 for r in rows if not r["calls"]),
-             "external": sum(1 for r in rows if r["source"].startswith(("seal", "glaive"))),
+             "external": sum(1 for r in rows if r["source"].startswith(("seal", "glaive", "synthetic"))),
              "prompt_chars_mean": round(sum(len(r["prompt"]) for r in rows) / max(1, len(rows))),
              "dev_cases": len(dev)}
     (args.out / "stats.json").write_text(json.dumps(stats, indent=2) + "\n", "utf-8")
