@@ -61,6 +61,11 @@ def random_now(rng: random.Random) -> datetime:
     return day.replace(hour=hour, minute=rng.choice((0, 5, 12, 15, 20, 30, 40, 45, 55)))
 
 
+def home_context(rng: random.Random) -> Context:
+    """A random time and home with the whole home granted: the context of external-tool examples."""
+    return Context(random_now(rng), random_home(rng), ("~",))
+
+
 def random_folders(rng: random.Random, must: tuple[str, ...] = ()) -> tuple[str, ...]:
     if rng.random() < 0.2 and not must:
         return ("~",)
@@ -108,5 +113,5 @@ def not_granted_text(rng: random.Random, group: str) -> str:
     ))
 
 
-__all__ = ["Example", "ToolSpec", "GROUPS", "random_home", "random_now", "random_folders", "random_groups",
+__all__ = ["Example", "ToolSpec", "GROUPS", "random_home", "random_now", "home_context", "random_folders", "random_groups",
            "conversation", "call", "calls", "say", "not_granted_text"]

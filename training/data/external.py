@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from app.calls import ToolCall
-from app.prompt.render import Context, Conversation, Message
+from app.prompt.render import Conversation, Message
 from app.tools.catalog import ArgumentError, ToolSpec
 
-from training.data.common import Example, random_home, random_now, say
+from training.data.common import Example, home_context, say
 
 EXTERNAL_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "external"  # ../shared beside the checkout
 SEAL_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean", "list": "array", "dict": "object"}
@@ -28,9 +28,6 @@ IRRELEVANT = (
     "Sorry, no available tool handles that.",
 )
 
-
-def _ctx(rng: random.Random) -> Context:
-    return Context(random_now(rng), random_home(rng), ("~",))
 
 
 def seal_tools(root: Path = EXTERNAL_DIR) -> dict[str, ToolSpec]:
@@ -96,14 +93,14 @@ def seal_examples(rng: random.Random, n_calls: int, n_irrelevant: int, root: Pat
         distract = [tools[x] for x in rng.sample(names, rng.randint(0, 3)) if x not in needed]
         offered = [tools[x] for x in needed] + distract
         rng.shuffle(offered)
-        conv = Conversation(tuple(offered), _ctx(rng), (Message("user", row["query"]),))
+        conv = Conversation(tuple(offered), home_context(rng), (Message("user", row["query"]),))
         out.append(Example(conv, Message("assistant", calls=tuple(answer_calls)), "seal", f"seal-{row['id']}"))
     for row, answer_calls in usable[n_calls:n_calls + n_irrelevant]:
         needed = {c.name for c in answer_calls}
         offered = [tools[x] for x in rng.sample(names, rng.randint(1, 3)) if x not in needed]
         if not offered:
             continue
-        conv = Conversation(tuple(offered), _ctx(rng), (Message("user", row["query"]),))
+        conv = Conversation(tuple(offered), home_context(rng), (Message("user", row["query"]),))
         out.append(Example(conv, say(rng.choice(IRRELEVANT)), "seal-irrelevant", f"seal-irr-{row['id']}"))
     return out
 
@@ -116,7 +113,7 @@ def glaive_examples(rng: random.Random, max_answer_chars: int = 300, root: Path 
         specs = [ToolSpec(t["name"], t.get("description", ""), t.get("parameters") or {"type": "object", "properties": {}})
                  for t in json.loads(item.get("tools") or "[]")]
         by_name = {s.name: s for s in specs}
-        ctx = _ctx(rng)
+        ctx = home_context(rng)
         texts = 0
         history: list[Message] = []
         for j, turn in enumerate(item["conversations"]):

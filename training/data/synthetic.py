@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from app.calls import ToolCall
-from app.prompt.render import Context, Conversation, Message
+from app.prompt.render import Conversation, Message
 from app.tools.catalog import ToolSpec
 
-from training.data.common import Example, random_home, random_now, say
+from training.data.common import Example, home_context, say
 
 Sample = Callable[[random.Random], tuple[str, Any]]  # (how the request says it, the argument value)
 SLOT = re.compile(r"\{(\w+)\}")
@@ -242,9 +242,6 @@ IRRELEVANT = (
 )
 
 
-def _ctx(rng: random.Random) -> Context:
-    return Context(random_now(rng), random_home(rng), ("~",))
-
 
 def _fill(rng: random.Random, family: Family, template: str) -> tuple[str, dict[str, Any]]:
     """The request text and the arguments it asks for: exactly the slots the template names."""
@@ -288,7 +285,7 @@ def synthetic_examples(rng: random.Random, n_single: int, n_parallel: int, n_irr
         text, args = _fill(rng, family, rng.choice(family.templates))
         offered = [spec] + [f.spec(rng) for f in rng.sample([f for f in FAMILIES if f is not family], rng.randint(0, 3))]
         rng.shuffle(offered)
-        conv = Conversation(tuple(offered), _ctx(rng), (Message("user", text),))
+        conv = Conversation(tuple(offered), home_context(rng), (Message("user", text),))
         out.append(Example(conv, Message("assistant", calls=(ToolCall(spec.name, args),)), "synthetic", f"syn-{i}"))
     with_many = [f for f in FAMILIES if f.many]
     for i in range(n_parallel):
@@ -298,13 +295,13 @@ def synthetic_examples(rng: random.Random, n_single: int, n_parallel: int, n_irr
         text, arg_list = _parallel(rng, family, rng.choice(templates))
         offered = [spec] + [f.spec(rng) for f in rng.sample([f for f in FAMILIES if f is not family], rng.randint(0, 2))]
         rng.shuffle(offered)
-        conv = Conversation(tuple(offered), _ctx(rng), (Message("user", text),))
+        conv = Conversation(tuple(offered), home_context(rng), (Message("user", text),))
         answer = Message("assistant", calls=tuple(ToolCall(spec.name, a) for a in arg_list))
         out.append(Example(conv, answer, "synthetic-parallel", f"synp-{i}"))
     for i in range(n_irrelevant):
         family = rng.choice(FAMILIES)
         text, _ = _fill(rng, family, rng.choice(family.templates))
         others = rng.sample([f for f in FAMILIES if f is not family], rng.randint(1, 3))
-        conv = Conversation(tuple(f.spec(rng) for f in others), _ctx(rng), (Message("user", text),))
+        conv = Conversation(tuple(f.spec(rng) for f in others), home_context(rng), (Message("user", text),))
         out.append(Example(conv, say(rng.choice(IRRELEVANT)), "synthetic-irrelevant", f"syni-{i}"))
     return out
