@@ -10,6 +10,7 @@ import pytest
 
 from app.cli import main
 from app.paths import AppPaths
+from app.policy.config import ConfigStore
 
 WRITE_NOTE = 'call:write_file{"path": "~/Documents/note.txt", "content": "hello"}'
 
@@ -210,6 +211,7 @@ def test_ask_with_the_real_model(real_model_dir, deskmate, cli_paths, monkeypatc
 def test_ask_for_an_ungranted_group_names_the_missing_permission(real_model_dir, deskmate, cli_paths, monkeypatch):
     """Only files granted: a calendar request is answered with the grant it needs; nothing is proposed."""
     monkeypatch.setenv("DESKMATE_MODELS", str(real_model_dir.parent))
+    ConfigStore(cli_paths).set_grants(groups=["files"])  # the defaults grant calendar too
     code, out, err = deskmate("ask", "--model", real_model_dir.name, "--folder", "~/Documents",
                               "move the standup tomorrow to 10am", answers="n\n" * 3)
     assert "Traceback" not in err
