@@ -107,6 +107,50 @@ def test_ungranted_requests_are_answered_in_words_without_the_group_offered(buil
         assert all(t.name in catalog for t in ex.conv.tools)
 
 
+def test_a_refusal_for_a_missing_group_is_never_given_with_the_shell_granted(built):
+    """The seed cases do file and process jobs through the shell when it is granted; refusing would contradict them."""
+    refusals = [e for e in built[0] if e.source == "ungranted"]
+    assert refusals
+    for ex in refusals:
+        assert "shell" not in {t.group for t in ex.conv.tools} or "Shell" in ex.answer.content, ex.id
+
+
+def test_shell_stands_in_for_files_and_processes_with_a_plain_command():
+    from app.calls import ToolCall
+    from training.data.catalog_gen import shell_instead
+
+    assert shell_instead(ToolCall("read_file", {"path": "~/logs/app.log"}), "show it") == "cat ~/logs/app.log"
+    assert shell_instead(ToolCall("search_files", {"query": "budget", "folder": "~/Documents"}), "x") == \
+        "find ~/Documents -iname '*budget*'"
+    assert shell_instead(ToolCall("kill_process", {"name": "slack"}), "kill slack") == "pkill slack"
+    assert shell_instead(ToolCall("system_status", {}), "how much disk space is left") == "df -h"
+    # no plain command: deleting and writing keep the trash and undo; two questions need two commands
+    assert shell_instead(ToolCall("delete_path", {"path": "~/a.txt"}), "delete a.txt") is None
+    assert shell_instead(ToolCall("write_file", {"path": "~/a.txt", "content": "x"}), "write x") is None
+    assert shell_instead(ToolCall("system_status", {}), "check memory and disk") is None
+    assert shell_instead(ToolCall("read_file", {"path": "~/My Notes/a.txt"}), "read it") is None  # needs quoting
+
+
+def _minutes(clock: str) -> int:
+    """'10:30am' -> 630."""
+    h, _, m = clock[:-2].partition(":")
+    return (int(h) % 12 + (12 if clock.endswith("pm") else 0)) * 60 + int(m or 0)
+
+
+def test_a_from_to_request_becomes_a_start_and_a_length():
+    from datetime import datetime
+
+    from app.prompt.render import Context
+    from training.data.catalog_gen import _from_to
+
+    ctx = Context(datetime(2026, 5, 12, 9, 0), "/home/ana", ("~",))
+    for seed in range(30):
+        text, args = _from_to(random.Random(seed), ctx, "Study", "study")
+        start, end = re.findall(r"\d{1,2}(?::\d\d)?[ap]m", text)
+        assert args["start"].endswith(start)
+        assert args["duration_minutes"] == _minutes(end) - _minutes(start), text
+
+
 def test_intended_values_not_dictation_in_arguments(built):
     for ex in built[0]:
         if ex.source in ("catalog", "chain", "followup"):

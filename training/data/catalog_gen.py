@@ -14,6 +14,7 @@ import random
 from datetime import datetime
 from typing import Callable
 
+from app.calls import ToolCall
 from app.prompt.render import Context, Message
 from app.tools.catalog import Catalog
 
@@ -200,14 +201,15 @@ def duration(rng: random.Random) -> tuple[str, int]:
     # Compound spoken durations ("an hour and 15") were read as their last number: give them weight.
     spoken = {10: ("10 minutes", "ten minutes"), 15: ("15 minutes", "a quarter of an hour", "15 min"),
               20: ("20 minutes", "20 mins"), 25: ("25 minutes", "25 min"),
-              30: ("30 minutes", "half an hour", "30 min"), 40: ("40 minutes", "forty minutes"),
-              45: ("45 minutes", "45 mins", "three quarters of an hour"), 50: ("50 minutes", "50 min"),
-              60: ("an hour", "one hour", "60 minutes", "1h"),
-              75: ("an hour and 15 minutes", "an hour and a quarter", "1h15", "75 minutes", "one hour fifteen"),
-              90: ("90 minutes", "an hour and a half", "1.5 hours", "1h30", "one and a half hours"),
-              105: ("an hour and 45 minutes", "1h45", "105 minutes"),
+              30: ("30 minutes", "half an hour", "30 min", "30m"), 40: ("40 minutes", "forty minutes"),
+              45: ("45 minutes", "45 mins", "three quarters of an hour", "45m"), 50: ("50 minutes", "50 min"),
+              60: ("an hour", "one hour", "60 minutes", "1h", "1 hour"),
+              75: ("an hour and 15 minutes", "an hour and a quarter", "1h15", "75 minutes", "one hour fifteen",
+                   "1 hour 15 minutes", "1 hour and 15 minutes", "an hour 15"),
+              90: ("90 minutes", "an hour and a half", "1.5 hours", "1h30", "one and a half hours", "1 hour 30 minutes"),
+              105: ("an hour and 45 minutes", "1h45", "105 minutes", "1 hour 45 minutes"),
               120: ("2 hours", "two hours", "2h"),
-              135: ("2 hours and 15 minutes", "two and a quarter hours", "2h15"),
+              135: ("2 hours and 15 minutes", "two and a quarter hours", "2h15", "2 hours 15 minutes"),
               150: ("two and a half hours", "2.5 hours", "2 hours 30 minutes", "2h30"),
               180: ("3 hours", "three hours"), 240: ("4 hours", "four hours")}[minutes]
     return rng.choice(spoken), minutes
@@ -373,6 +375,26 @@ def b_list_events(rng, ctx) -> Built:
     return text, call("list_events", start=canon), "calendar"
 
 
+def _hhmm(minutes: int) -> str:
+    """Minutes after midnight as the canonical clock time: 630 -> '10:30am'."""
+    h, m = divmod(minutes, 60)
+    return f"{h % 12 or 12}{':%02d' % m if m else ''}{'am' if h < 12 else 'pm'}"
+
+
+def _from_to(rng, ctx, title: str, spoken_title: str) -> tuple[str, dict]:
+    """'study sunday from 10am to 1pm' -> start 'Sunday at 10am', 180 minutes, not either time alone."""
+    d_sp, d_c = day(rng, ctx.now)
+    start = rng.choice((8, 9, 10, 11, 13, 14, 15, 16, 17, 18)) * 60 + rng.choice((0, 0, 30))
+    end = start + rng.choice((30, 45, 60, 90, 120, 150, 180, 240))
+    if d_sp in ("tonight", "this afternoon"):
+        d_sp = "today"
+    canon = f"{d_c} {_hhmm(start)}" if d_c[0].isdigit() and "-" in d_c else f"{d_c} at {_hhmm(start)}"
+    text = rng.choice((f"{spoken_title} {d_sp} from {_hhmm(start)} to {_hhmm(end)}",
+                       f"put {spoken_title} in the calendar {d_sp}, {_hhmm(start)}-{_hhmm(end)}",
+                       f"block {d_sp} from {_hhmm(start)} until {_hhmm(end)} for {spoken_title}"))
+    return text, {"title": title, "start": canon, "duration_minutes": end - start}
+
+
 def b_create_event(rng, ctx) -> Built:
     title = rng.choice(TITLES)
     sp, canon = when(rng, ctx.now)
@@ -381,10 +403,13 @@ def b_create_event(rng, ctx) -> Built:
     text = rng.choice((f"add {spoken_title} {sp}", f"put {spoken_title} on my calendar {sp}",
                        f"schedule {spoken_title} {sp}", f"new event: {spoken_title}, {sp}",
                        f"book {spoken_title} for {sp}", f"remind me of {spoken_title} {sp}"))
-    if rng.random() < 0.3:
+    r = rng.random()
+    if r < 0.3:
         d_sp, minutes = duration(rng)
         args["duration_minutes"] = minutes
         text += rng.choice((f" for {d_sp}", f", {d_sp} long", f" ({d_sp})"))
+    elif r < 0.4:  # "from 10am to 1pm": the start, and the length in minutes
+        text, args = _from_to(rng, ctx, title, spoken_title)
     if rng.random() < 0.2:
         place = rng.choice(PLACES)
         args["location"] = place
@@ -486,6 +511,14 @@ COMMANDS = (
     ("format the code with black", "black .", True), ("build the docker image", "docker build -t app .", True),
     ("count the lines of the README", "wc -l README.md", True), ("show the first 20 lines of the log", "head -n 20 app.log", True),
     ("show the last 50 lines of server.log", "tail -n 50 server.log", True),
+    ("uptime please", "uptime", False), ("how long since the last reboot", "uptime", False),
+    ("anything to upgrade in homebrew?", "brew outdated", False), ("list outdated brew formulae", "brew outdated", False),
+    ("get back on main", "git checkout main", True), ("switch branches to develop", "git checkout develop", True),
+    ("how much memory is free, use free", "free -h", False), ("disk space left, human readable", "df -h", False),
+    ("who is using port 5432", "lsof -i :5432", False), ("fetch the headers of https://example.org", "curl -I https://example.org", False),
+    ("count lines containing WARN in app.log", "grep -c WARN app.log", True),
+    ("tail the last 100 lines of the nginx error log", "tail -n 100 /var/log/nginx/error.log", False),
+    ("list the 3 newest files here", "ls -t | head -n 3", True), ("compile it with gcc", "gcc main.c -o main", True),
 )
 CONTAINERS = ("postgres-dev", "redis", "web", "api-1", "mongo", "nginx-proxy")
 PATH_COMMANDS = (  # (spoken with {p}, command with {p}); {p} is a folder the user names
@@ -498,6 +531,12 @@ PATH_COMMANDS = (  # (spoken with {p}, command with {p}); {p} is a folder the us
     ("how big is {p} in total", "du -sh {p}"), ("size of each folder in {p}", "du -sh {p}/*"),
     ("list {p} with hidden files", "ls -la {p}"), ("show the folder tree of {p}", "tree {p}"),
     ("grep for TODO in {p}", "grep -rn TODO {p}"), ("search {p} for the word password", "grep -rn password {p}"),
+    ("anything edited in {p} in the past 2 days?", "find {p} -type f -mtime -2"),
+    ("recently changed files in {p}, last 24h", "find {p} -type f -mtime -1"),
+    ("number of png images in {p}, recursively", "find {p} -name '*.png' | wc -l"),
+    ("any files above 500MB in {p}?", "find {p} -type f -size +500M"),
+    ("empty folders inside {p}", "find {p} -type d -empty"),
+    ("how many lines does {p}/notes.txt have", "wc -l {p}/notes.txt"),
 )
 ARCHIVES = (  # (spoken with {n}, command with {n}, run in the folder)
     ("zip the {n} folder into {n}.zip", "zip -r {n}.zip {n}"),
@@ -592,8 +631,41 @@ BUILDERS: dict[str, Callable] = {
     "find_free_time": b_find_free_time, "run_command": b_run_command, "system_status": b_system_status,
     "list_processes": b_list_processes, "kill_process": b_kill_process,
 }
-WEIGHTS = {name: 1.0 for name in BUILDERS} | {"create_event": 1.6, "update_event": 1.3, "run_command": 1.4,
+WEIGHTS = {name: 1.0 for name in BUILDERS} | {"create_event": 1.6, "update_event": 1.3, "run_command": 2.2,
                                               "search_files": 1.2, "write_file": 1.2, "move_path": 1.2}
+
+
+STATUS_COMMANDS = (("been up", "uptime"), ("disk", "df -h"), ("ram", "free -h"), ("memory", "free -h"),
+                   ("battery", "pmset -g batt"), ("plugged", "pmset -g batt"))
+
+
+def shell_instead(c: ToolCall, request: str) -> str | None:
+    """The shell command that does what a files or system call does, when there is a plain one.
+
+    With the shell granted, the seed cases answer file and process requests through it
+    ("last 30 lines of ~/logs/app.log" -> tail, "kill firefox" -> pkill) rather than
+    refusing for the missing group. Deleting, writing and opening have no such line here:
+    those stay refusals, so the trash and undo are never bypassed.
+    """
+    a = c.arguments
+    if any(" " in str(v) for v in a.values()):
+        return None  # paths with spaces need quoting, which would cancel ~ expansion
+    simple = {"list_directory": "ls {path}", "read_file": "cat {path}", "file_info": "ls -l {path}",
+              "create_folder": "mkdir -p {path}", "move_path": "mv {source} {destination}",
+              "copy_path": "cp -r {source} {destination}"}
+    if c.name in simple and set(a) <= {"path", "source", "destination"}:
+        return simple[c.name].format(**a)
+    if c.name == "search_files" and set(a) <= {"query", "folder"}:
+        pattern = a["query"] if "*" in a["query"] else f"*{a['query']}*"
+        return f"find {a.get('folder', '~')} -iname '{pattern}'"
+    if c.name == "kill_process":
+        return f"kill {a['pid']}" if "pid" in a else f"pkill {a['name']}"
+    if c.name == "list_processes" and set(a) == {"name"}:
+        return f"pgrep -fl {a['name']}"
+    if c.name == "system_status":  # one question, one command; "memory and disk" has none
+        found = {cmd for word, cmd in STATUS_COMMANDS if word in request.lower()}
+        return found.pop() if len(found) == 1 else None
+    return None
 
 
 def random_context(rng: random.Random, need: str | None) -> tuple[tuple[str, ...], Context]:
@@ -617,8 +689,12 @@ def catalog_examples(rng: random.Random, catalog: Catalog, n: int, ungranted_sha
         request = polite(rng, typo(rng, text))
         if rng.random() < ungranted_share:
             groups = tuple(g for g in groups if g != need) or tuple(g for g in GROUPS if g != need)[:1]
-            answer = say(not_granted_text(rng, need))
-            source = "ungranted"
+            command = shell_instead(answer.calls[0], text) if len(answer.calls) == 1 else None
+            if "shell" in groups and command:
+                answer, source = call("run_command", command=command), "shell-instead"
+            else:  # a refusal is only right when the shell cannot do it either
+                groups = tuple(g for g in groups if g != "shell") or tuple(g for g in GROUPS if g not in (need, "shell"))[:1]
+                answer, source = say(not_granted_text(rng, need)), "ungranted"
         else:
             groups = tuple(g for g in GROUPS if g in set(groups) | {need})
             source = "catalog"

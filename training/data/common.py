@@ -103,6 +103,13 @@ def say(text: str) -> Message:
     return Message("assistant", text)
 
 
+NO_FIT = (  # a request none of the offered tools serves
+    "None of the available tools can do that, so I can't help with it here.",
+    "I can't do that with the tools I have: none of them fits this request.",
+    "Sorry, no available tool handles that.",
+)
+
+
 def not_granted_text(rng: random.Random, group: str) -> str:
     g = GROUP_WORDS[group]
     return rng.choice((
@@ -114,4 +121,4 @@ def not_granted_text(rng: random.Random, group: str) -> str:
 
 
 __all__ = ["Example", "ToolSpec", "GROUPS", "random_home", "random_now", "home_context", "random_folders", "random_groups",
-           "conversation", "call", "calls", "say", "not_granted_text"]
+           "conversation", "call", "calls", "say", "not_granted_text", "NO_FIT"]

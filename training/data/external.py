@@ -18,17 +18,10 @@ from app.calls import ToolCall
 from app.prompt.render import Conversation, Message
 from app.tools.catalog import ArgumentError, ToolSpec
 
-from training.data.common import Example, home_context, say
+from training.data.common import NO_FIT, Example, home_context, say
 
 EXTERNAL_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "external"  # ../shared beside the checkout
 SEAL_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean", "list": "array", "dict": "object"}
-IRRELEVANT = (
-    "None of the available tools can do that, so I can't help with it here.",
-    "I can't do that with the tools I have: none of them fits this request.",
-    "Sorry, no available tool handles that.",
-)
-
-
 
 def seal_tools(root: Path = EXTERNAL_DIR) -> dict[str, ToolSpec]:
     out = {}
@@ -101,7 +94,7 @@ def seal_examples(rng: random.Random, n_calls: int, n_irrelevant: int, root: Pat
         if not offered:
             continue
         conv = Conversation(tuple(offered), home_context(rng), (Message("user", row["query"]),))
-        out.append(Example(conv, say(rng.choice(IRRELEVANT)), "seal-irrelevant", f"seal-irr-{row['id']}"))
+        out.append(Example(conv, say(rng.choice(NO_FIT)), "seal-irrelevant", f"seal-irr-{row['id']}"))
     return out
 
 

@@ -22,7 +22,7 @@ from app.calls import ToolCall
 from app.prompt.render import Conversation, Message
 from app.tools.catalog import ToolSpec
 
-from training.data.common import Example, home_context, say
+from training.data.common import NO_FIT, Example, home_context, say
 
 Sample = Callable[[random.Random], tuple[str, Any]]  # (how the request says it, the argument value)
 SLOT = re.compile(r"\{(\w+)\}")
@@ -235,23 +235,27 @@ FAMILIES: tuple[Family, ...] = (
             "I need a {cabin} ticket {origin} to {destination}, {date}.")),
 )
 
-IRRELEVANT = (
-    "None of the available functions can do that, so I can't help with it here.",
-    "I can't do that with the tools I have: none of them fits this request.",
-    "Sorry, no available tool handles that.",
-)
 
+def _sample_slots(rng: random.Random, family: Family, template: str, skip: str = "") -> tuple[dict, dict]:
+    """(spoken, value) for each slot the template names, except `skip`."""
+    by_name = {p.name: p for p in family.params}
+    spoken, args = {}, {}
+    for slot in dict.fromkeys(SLOT.findall(template)):
+        if slot != skip:
+            spoken[slot], args[slot] = by_name[slot].sample(rng)
+    return spoken, args
+
+
+def _in_order(family: Family, args: dict[str, Any]) -> dict[str, Any]:
+    """Arguments in declaration order, as the model writes them."""
+    return {p.name: args[p.name] for p in family.params if p.name in args}
 
 
 def _fill(rng: random.Random, family: Family, template: str) -> tuple[str, dict[str, Any]]:
     """The request text and the arguments it asks for: exactly the slots the template names."""
-    by_name = {p.name: p for p in family.params}
-    args, spoken = {}, {}
-    for slot in dict.fromkeys(SLOT.findall(template)):
-        spoken[slot], args[slot] = by_name[slot].sample(rng)
+    spoken, args = _sample_slots(rng, family, template)
     text = template.format(**spoken)
-    args = {p.name: args[p.name] for p in family.params if p.name in args}  # declaration order, as the model writes
-    return (text[0].upper() + text[1:]) if rng.random() < 0.8 else text.lower(), args
+    return (text[0].upper() + text[1:]) if rng.random() < 0.8 else text.lower(), _in_order(family, args)
 
 
 def _listing(items: list[str]) -> str:
@@ -269,11 +273,9 @@ def _parallel(rng: random.Random, family: Family, template: str) -> tuple[str, l
             values.append((sp, v))
         if len(values) == want:
             break
-    by_name = {p.name: p for p in family.params}
-    shared = {k: by_name[k].sample(rng) for k in dict.fromkeys(SLOT.findall(template)) if k != family.many}
-    spoken = {k: sp for k, (sp, _) in shared.items()} | {family.many: _listing([sp for sp, _ in values])}
-    calls = [{p.name: (v if p.name == family.many else shared[p.name][1]) for p in family.params
-              if p.name == family.many or p.name in shared} for _, v in values]
+    spoken, shared = _sample_slots(rng, family, template, skip=family.many)
+    spoken[family.many] = _listing([sp for sp, _ in values])
+    calls = [_in_order(family, shared | {family.many: v}) for _, v in values]
     return template.format(**spoken), calls
 
 
@@ -303,5 +305,5 @@ def synthetic_examples(rng: random.Random, n_single: int, n_parallel: int, n_irr
         text, _ = _fill(rng, family, rng.choice(family.templates))
         others = rng.sample([f for f in FAMILIES if f is not family], rng.randint(1, 3))
         conv = Conversation(tuple(f.spec(rng) for f in others), home_context(rng), (Message("user", text),))
-        out.append(Example(conv, say(rng.choice(IRRELEVANT)), "synthetic-irrelevant", f"syni-{i}"))
+        out.append(Example(conv, say(rng.choice(NO_FIT)), "synthetic-irrelevant", f"syni-{i}"))
     return out
