@@ -239,6 +239,30 @@ def test_synthetic_irrelevant_requests_are_answered_in_words():
         assert fitting and not any(offered & set(f.names) for f in fitting), asked
 
 
+def test_requests_in_separate_sentences_get_one_call_each_in_order():
+    for ex in synthetic_examples(random.Random(6), 0, 0, 0, n_sentences=40):
+        calls, request = ex.answer.calls, ex.conv.messages[-1].content
+        assert 2 <= len(calls) <= 4 and len({c.name for c in calls}) == 1
+        assert len({json.dumps(c.arguments, sort_keys=True) for c in calls}) == len(calls)
+        first = next(f for f in FAMILIES if calls[0].name in f.names).params[0].name
+        at = -1
+        for c in calls:  # each call's first argument is said after the previous call's: the request's order
+            value = c.arguments[first]
+            if isinstance(value, str) and value.lower() in request.lower():  # not codes said as names ("fr", "AAPL")
+                at = request.lower().find(value.lower(), at + 1)
+                assert at >= 0, (request, value)
+
+
+def test_near_miss_requests_offer_the_subjects_function_and_get_words():
+    from training.data.synthetic import NEAR_MISSES
+
+    assert set(NEAR_MISSES) == {f.names[0] for f in FAMILIES}
+    for ex in synthetic_examples(random.Random(7), 0, 0, 0, n_near_miss=40):
+        assert not ex.answer.calls and ex.answer.content
+        family = next(f for f in FAMILIES if ex.conv.messages[-1].content in NEAR_MISSES[f.names[0]])
+        assert {t.name for t in ex.conv.tools} & set(family.names)
+
+
 def _fits(request: str, template: str) -> bool:
     """Whether `request` could come from `template` (its fixed words appear in order)."""
     pattern = ".*".join(re.escape(part.lower()) for part in SLOT.split(template)[::2])

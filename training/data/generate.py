@@ -49,13 +49,16 @@ class Mix:
     synthetic: int = 450  # unseen declarations whose optional arguments are mostly left out
     synthetic_parallel: int = 250  # one function called once per listed item
     synthetic_irrelevant: int = 200
+    synthetic_sentences: int = 250  # BFCL parallel (17.5%) got one call for "X for A? And X for B?"
+    synthetic_near_miss: int = 180  # BFCL irrelevance (56%): a function on the subject, not for the job
     ungranted_share: float = 0.2  # catalog requests whose group is not granted (answered in words)
 
     def scaled(self, scale: float) -> "Mix":
         s = lambda n: int(round(n * scale))  # noqa: E731
         return Mix(self.seed_variants, s(self.catalog), s(self.multi), s(self.outside), s(self.nocall), s(self.answers),
                    s(self.chains), s(self.followups), s(self.seal), s(self.seal_irrelevant), s(self.glaive),
-                   s(self.synthetic), s(self.synthetic_parallel), s(self.synthetic_irrelevant), self.ungranted_share)
+                   s(self.synthetic), s(self.synthetic_parallel), s(self.synthetic_irrelevant),
+                   s(self.synthetic_sentences), s(self.synthetic_near_miss), self.ungranted_share)
 
 
 def build_examples(seed: int, mix: Mix = Mix()) -> tuple[list[Example], list[dict]]:
@@ -73,7 +76,8 @@ def build_examples(seed: int, mix: Mix = Mix()) -> tuple[list[Example], list[dic
     out += chain_examples(random.Random(rng.random()), catalog, mix.chains)
     out += followup_examples(random.Random(rng.random()), catalog, mix.followups)
     out += seal_examples(random.Random(rng.random()), mix.seal, mix.seal_irrelevant)
-    out += synthetic_examples(random.Random(rng.random()), mix.synthetic, mix.synthetic_parallel, mix.synthetic_irrelevant)
+    out += synthetic_examples(random.Random(rng.random()), mix.synthetic, mix.synthetic_parallel, mix.synthetic_irrelevant,
+                              mix.synthetic_sentences, mix.synthetic_near_miss)
     glaive_rng = random.Random(rng.random())
     glaive = sorted(glaive_examples(glaive_rng), key=lambda ex: (not ex.is_call, glaive_rng.random()))
     out += glaive[: mix.glaive]

@@ -236,6 +236,36 @@ FAMILIES: tuple[Family, ...] = (
 )
 
 
+NEAR_MISSES: dict[str, tuple[str, ...]] = {  # family (first name) -> requests its function cannot serve
+    "calc_disc_area": ("What's the circumference of a circle with radius 4?", "volume of a sphere of radius 3 cm"),
+    "triangle_area_from_sides": ("What's the perimeter of a triangle with sides 3, 4 and 5?",
+                                 "Is a triangle with angles 30, 60 and 90 degrees a right triangle?"),
+    "numbers.fact": ("Is 97 a prime number?", "What's 2 to the power of 12?"),
+    "numbers.common_divisor": ("What's the least common multiple of 8 and 12?", "is 144 a perfect square"),
+    "poly.quadratic_zeros": ("Solve x^3 - 2x + 1 = 0.", "What's the derivative of 3x^2 + 2x?"),
+    "savings.grow": ("What's the monthly payment on a 200000 mortgage over 30 years?", "Which bank has the best savings rate?"),
+    "market.quote": ("Should I buy Tesla shares this year?", "What was Apple's revenue in 2019?"),
+    "fx.exchange_amount": ("What's the inflation rate in Japan?", "Which currency does Peru use?"),
+    "get_weather": ("What time is it in Tokyo right now?", "When does the sun set in Oslo today?"),
+    "census.headcount": ("What's the capital of Kenya?", "What language do people speak in Brazil?"),
+    "dining.nearby_places": ("Book a table for two at 8pm at Luigi's.", "How do I make pad thai at home?"),
+    "get_biography": ("Write a short poem about Ada Lovelace.", "Translate a quote by Isaac Newton into German."),
+    "sports.team_record": ("Buy me two tickets for the next Lakers game.", "Who coaches the Celtics?"),
+    "audio.queue_artist": ("Download the newest Adele album to my phone.", "How old is Ed Sheeran?"),
+    "cookbook.dish_steps": ("How many calories are in a banana?", "Order pancakes for delivery."),
+    "genetics.gene_function": ("Sequence my DNA from this saliva sample.", "How many chromosomes do dogs have?"),
+    "wildlife.population_trend": ("Where do koalas live?", "What do snow leopards eat?"),
+    "chemistry.atomic_mass": ("What's the boiling point of water at sea level?", "Balance the equation H2 + O2 -> H2O."),
+    "phrasebook.render": ("Which language is this sentence in: 'obrigado pela ajuda'?", "Teach me Japanese grammar."),
+    "motion.end_speed": ("How far does a ball fall in 3 seconds?", "What's the kinetic energy of a 2 kg ball at 5 m/s?"),
+    "cinema.pick_titles": ("When is the next showing of the new thriller near me?", "Who directed Jaws?"),
+    "body_index_tool": ("How many calories should I eat a day?", "What's a healthy resting heart rate?"),
+    "airline.itineraries": ("Book a hotel in Lisbon for June 14.", "Is my flight LH 400 on time?"),
+}
+
+JOINS = ("Also, ", "And ", "Then ", "Plus, ", "One more: ", "Next, ")
+
+
 def _sample_slots(rng: random.Random, family: Family, template: str, skip: str = "") -> tuple[dict, dict]:
     """(spoken, value) for each slot the template names, except `skip`."""
     by_name = {p.name: p for p in family.params}
@@ -279,7 +309,24 @@ def _parallel(rng: random.Random, family: Family, template: str) -> tuple[str, l
     return template.format(**spoken), calls
 
 
-def synthetic_examples(rng: random.Random, n_single: int, n_parallel: int, n_irrelevant: int) -> list[Example]:
+def _parallel_sentences(rng: random.Random, family: Family) -> tuple[str, list[dict[str, Any]]]:
+    """2-4 requests to the same function, each in its own words: one call each, in order."""
+    texts, calls = [], []
+    want = rng.randint(2, 4)
+    for _ in range(20):  # repeats are skipped; a few families have small value pools
+        if len(calls) == want:
+            break
+        text, args = _fill(rng, family, rng.choice(family.templates))
+        if args not in calls:
+            if texts and texts[-1][-1] not in ".?!":
+                texts[-1] += "."
+            texts.append(text if not calls else rng.choice(JOINS) + text[0].lower() + text[1:])
+            calls.append(args)
+    return " ".join(texts), calls
+
+
+def synthetic_examples(rng: random.Random, n_single: int, n_parallel: int, n_irrelevant: int,
+                       n_sentences: int = 0, n_near_miss: int = 0) -> list[Example]:
     out: list[Example] = []
     for i in range(n_single):
         family = rng.choice(FAMILIES)
@@ -306,4 +353,21 @@ def synthetic_examples(rng: random.Random, n_single: int, n_parallel: int, n_irr
         others = rng.sample([f for f in FAMILIES if f is not family], rng.randint(1, 3))
         conv = Conversation(tuple(f.spec(rng) for f in others), home_context(rng), (Message("user", text),))
         out.append(Example(conv, say(rng.choice(NO_FIT)), "synthetic-irrelevant", f"syni-{i}"))
+    for i in range(n_sentences):
+        family = rng.choice(FAMILIES)
+        spec = family.spec(rng)
+        text, arg_list = _parallel_sentences(rng, family)
+        offered = [spec] + [f.spec(rng) for f in rng.sample([f for f in FAMILIES if f is not family], rng.randint(0, 2))]
+        rng.shuffle(offered)
+        conv = Conversation(tuple(offered), home_context(rng), (Message("user", text),))
+        answer = Message("assistant", calls=tuple(ToolCall(spec.name, a) for a in arg_list))
+        out.append(Example(conv, answer, "synthetic-parallel", f"syns-{i}"))
+    for i in range(n_near_miss):  # the function's own subject, not its job: BFCL-style irrelevance
+        family = rng.choice(FAMILIES)
+        others = rng.sample([f for f in FAMILIES if f is not family], rng.randint(0, 2))
+        offered = [family.spec(rng)] + [f.spec(rng) for f in others]
+        rng.shuffle(offered)
+        text = rng.choice(NEAR_MISSES[family.names[0]])
+        conv = Conversation(tuple(offered), home_context(rng), (Message("user", text),))
+        out.append(Example(conv, say(rng.choice(NO_FIT)), "synthetic-irrelevant", f"synn-{i}"))
     return out
