@@ -3,7 +3,8 @@
 The templates teach what the pilots got wrong: the intended value, not the typed one
 ("ideas dot txt" -> "ideas.txt", "mvoe" is a verb, not a file), no optional argument
 nobody asked for, the user's own time expression, refusal in words when the needed
-group is not granted or the path lies outside the granted folders, and asking back
+group is not granted (or the shell command that does it, when the shell is granted)
+or the path lies outside the granted folders, and asking back
 when the request is too vague. Every request is assembled from parts, so the seed
 sentences are never copied.
 """

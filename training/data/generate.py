@@ -51,7 +51,7 @@ class Mix:
     synthetic_irrelevant: int = 200
     synthetic_sentences: int = 250  # BFCL parallel (17.5%) got one call for "X for A? And X for B?"
     synthetic_near_miss: int = 180  # BFCL irrelevance (56%): a function on the subject, not for the job
-    ungranted_share: float = 0.2  # catalog requests whose group is not granted (answered in words)
+    ungranted_share: float = 0.2  # catalog requests whose group is not granted (words, or the shell when granted)
 
     def scaled(self, scale: float) -> "Mix":
         s = lambda n: int(round(n * scale))  # noqa: E731

@@ -4,11 +4,13 @@ Seal-Tools teaches reading declarations, but its calls rarely leave an optional
 argument out and almost never repeat one function. Real users (and BFCL) do both,
 so each family here declares required and optional parameters, and each request
 template names only some of them: the answer passes exactly the arguments the
-request mentions. Three kinds of example come out:
+request mentions. These kinds of example come out:
 
 - one call (often beside unrelated functions, so the name must be read);
-- the same function called 2-4 times, once per item the request lists;
-- a request no offered function can serve, answered in words.
+- the same function called 2-4 times, once per item the request lists or once per
+  sentence of a request that asks for each in its own words;
+- a request no offered function can serve, answered in words, including near misses:
+  the offered function's own subject, but not its job (a circumference for `circle_area`).
 """
 
 from __future__ import annotations
