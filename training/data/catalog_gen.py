@@ -131,13 +131,19 @@ def say_folder(rng: random.Random, folder: str) -> str:
 # --- times --------------------------------------------------------------------------------------
 
 
+def _hhmm(minutes: int) -> str:
+    """Minutes after midnight as the canonical clock time: 630 -> '10:30am'."""
+    h, m = divmod(minutes, 60)
+    return f"{h % 12 or 12}{':%02d' % m if m else ''}{'am' if h < 12 else 'pm'}"
+
+
 def clock(rng: random.Random) -> tuple[str, str]:
     """(spoken, canonical) time of day: ('3', '3pm'), ('15:30', '3:30pm'), ('noon', '12pm')."""
     hour = rng.choice((8, 9, 9, 10, 10, 11, 12, 13, 14, 14, 15, 15, 16, 17, 18, 19, 20))
     minute = rng.choice((0, 0, 0, 0, 30, 30, 15, 45))
     h12 = hour % 12 or 12
     ampm = "am" if hour < 12 else "pm"
-    canon = f"{h12}{':%02d' % minute if minute else ''}{ampm}"
+    canon = _hhmm(hour * 60 + minute)
     style = rng.random()
     if hour == 12 and minute == 0 and style < 0.5:
         return "noon", "12pm"
@@ -183,6 +189,16 @@ def day(rng: random.Random, now: datetime) -> tuple[str, str]:
     return f"{y}-{m:02d}-{dd:02d}", f"{y}-{m:02d}-{dd:02d}"
 
 
+def _whole_day(spoken_day: str) -> str:
+    """'tonight' and 'this afternoon' name a part of the day: with a clock time it is just 'today'."""
+    return "today" if spoken_day in ("tonight", "this afternoon") else spoken_day
+
+
+def _day_at(day_canon: str, time_canon: str) -> str:
+    """The canonical start: 'Friday at 3pm', or '2026-03-16 3pm' after an ISO date."""
+    return f"{day_canon} {time_canon}" if day_canon[0].isdigit() and "-" in day_canon else f"{day_canon} at {time_canon}"
+
+
 def when(rng: random.Random, now: datetime) -> tuple[str, str]:
     """A day with a time of day, spoken and canonical ('tmrw at 3' -> 'tomorrow at 3pm')."""
     if rng.random() < 0.06:
@@ -190,11 +206,9 @@ def when(rng: random.Random, now: datetime) -> tuple[str, str]:
         return rng.choice(((f"in {n} hours", f"in {n} hours"), ("in an hour", "in 1 hour"), (f"in {n * 15 + 15} minutes", f"in {n * 15 + 15} minutes")))
     d_sp, d_c = day(rng, now)
     t_sp, t_c = clock(rng)
-    if d_sp in ("tonight", "this afternoon"):
-        d_sp = "today"
+    d_sp = _whole_day(d_sp)
     spoken = rng.choice((f"{d_sp} at {t_sp}", f"{d_sp} {t_sp}", f"at {t_sp} {d_sp}", f"{d_sp} at {t_sp}"))
-    canon = f"{d_c} {t_c}" if d_c[0].isdigit() and "-" in d_c else f"{d_c} at {t_c}"
-    return spoken, canon
+    return spoken, _day_at(d_c, t_c)
 
 
 def duration(rng: random.Random) -> tuple[str, int]:
@@ -376,24 +390,16 @@ def b_list_events(rng, ctx) -> Built:
     return text, call("list_events", start=canon), "calendar"
 
 
-def _hhmm(minutes: int) -> str:
-    """Minutes after midnight as the canonical clock time: 630 -> '10:30am'."""
-    h, m = divmod(minutes, 60)
-    return f"{h % 12 or 12}{':%02d' % m if m else ''}{'am' if h < 12 else 'pm'}"
-
-
 def _from_to(rng, ctx, title: str, spoken_title: str) -> tuple[str, dict]:
     """'study sunday from 10am to 1pm' -> start 'Sunday at 10am', 180 minutes, not either time alone."""
     d_sp, d_c = day(rng, ctx.now)
     start = rng.choice((8, 9, 10, 11, 13, 14, 15, 16, 17, 18)) * 60 + rng.choice((0, 0, 30))
     end = start + rng.choice((30, 45, 60, 90, 120, 150, 180, 240))
-    if d_sp in ("tonight", "this afternoon"):
-        d_sp = "today"
-    canon = f"{d_c} {_hhmm(start)}" if d_c[0].isdigit() and "-" in d_c else f"{d_c} at {_hhmm(start)}"
+    d_sp = _whole_day(d_sp)
     text = rng.choice((f"{spoken_title} {d_sp} from {_hhmm(start)} to {_hhmm(end)}",
                        f"put {spoken_title} in the calendar {d_sp}, {_hhmm(start)}-{_hhmm(end)}",
                        f"block {d_sp} from {_hhmm(start)} until {_hhmm(end)} for {spoken_title}"))
-    return text, {"title": title, "start": canon, "duration_minutes": end - start}
+    return text, {"title": title, "start": _day_at(d_c, _hhmm(start)), "duration_minutes": end - start}
 
 
 def b_create_event(rng, ctx) -> Built:
@@ -675,6 +681,11 @@ def random_context(rng: random.Random, need: str | None) -> tuple[tuple[str, ...
     return groups, Context(random_now(rng), random_home(rng), folders)
 
 
+def _without(groups: tuple[str, ...], *dropped: str) -> tuple[str, ...]:
+    """`groups` less `dropped`; never empty (the first other group stands in), as a grant is never empty."""
+    return tuple(g for g in groups if g not in dropped) or tuple(g for g in GROUPS if g not in dropped)[:1]
+
+
 def catalog_examples(rng: random.Random, catalog: Catalog, n: int, ungranted_share: float = 0.1) -> list[Example]:
     """n single-turn requests; a share of them lack the needed group and are answered in words."""
     names = list(BUILDERS)
@@ -689,12 +700,12 @@ def catalog_examples(rng: random.Random, catalog: Catalog, n: int, ungranted_sha
         text, answer, need = BUILDERS[tool](rng, ctx)
         request = polite(rng, typo(rng, text))
         if rng.random() < ungranted_share:
-            groups = tuple(g for g in groups if g != need) or tuple(g for g in GROUPS if g != need)[:1]
+            groups = _without(groups, need)
             command = shell_instead(answer.calls[0], text) if len(answer.calls) == 1 else None
             if "shell" in groups and command:
                 answer, source = call("run_command", command=command), "shell-instead"
             else:  # a refusal is only right when the shell cannot do it either
-                groups = tuple(g for g in groups if g != "shell") or tuple(g for g in GROUPS if g not in (need, "shell"))[:1]
+                groups = _without(groups, need, "shell")
                 answer, source = say(not_granted_text(rng, need)), "ungranted"
         else:
             groups = tuple(g for g in GROUPS if g in set(groups) | {need})

@@ -20,11 +20,10 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from app.calls import ToolCall
 from app.prompt.render import Conversation, Message
 from app.tools.catalog import ToolSpec
 
-from training.data.common import NO_FIT, Example, home_context, say
+from training.data.common import NO_FIT, Example, calls, home_context, say
 
 Sample = Callable[[random.Random], tuple[str, Any]]  # (how the request says it, the argument value)
 SLOT = re.compile(r"\{(\w+)\}")
@@ -307,24 +306,35 @@ def _parallel(rng: random.Random, family: Family, template: str) -> tuple[str, l
             break
     spoken, shared = _sample_slots(rng, family, template, skip=family.many)
     spoken[family.many] = _listing([sp for sp, _ in values])
-    calls = [_in_order(family, shared | {family.many: v}) for _, v in values]
-    return template.format(**spoken), calls
+    arg_list = [_in_order(family, shared | {family.many: v}) for _, v in values]
+    return template.format(**spoken), arg_list
 
 
 def _parallel_sentences(rng: random.Random, family: Family) -> tuple[str, list[dict[str, Any]]]:
     """2-4 requests to the same function, each in its own words: one call each, in order."""
-    texts, calls = [], []
+    texts, arg_list = [], []
     want = rng.randint(2, 4)
     for _ in range(20):  # repeats are skipped; a few families have small value pools
-        if len(calls) == want:
+        if len(arg_list) == want:
             break
         text, args = _fill(rng, family, rng.choice(family.templates))
-        if args not in calls:
+        if args not in arg_list:
             if texts and texts[-1][-1] not in ".?!":
                 texts[-1] += "."
-            texts.append(text if not calls else rng.choice(JOINS) + text[0].lower() + text[1:])
-            calls.append(args)
-    return " ".join(texts), calls
+            texts.append(text if not arg_list else rng.choice(JOINS) + text[0].lower() + text[1:])
+            arg_list.append(args)
+    return " ".join(texts), arg_list
+
+
+def _beside(rng: random.Random, spec: ToolSpec, family: Family, most: int) -> tuple[ToolSpec, ...]:
+    """`spec` among 0..`most` functions of other families, in random order: the name must be read."""
+    offered = [spec] + [f.spec(rng) for f in rng.sample([f for f in FAMILIES if f is not family], rng.randint(0, most))]
+    rng.shuffle(offered)
+    return tuple(offered)
+
+
+def _asked(rng: random.Random, tools: tuple[ToolSpec, ...], text: str) -> Conversation:
+    return Conversation(tools, home_context(rng), (Message("user", text),))
 
 
 def synthetic_examples(rng: random.Random, n_single: int, n_parallel: int, n_irrelevant: int,
@@ -334,42 +344,33 @@ def synthetic_examples(rng: random.Random, n_single: int, n_parallel: int, n_irr
         family = rng.choice(FAMILIES)
         spec = family.spec(rng)
         text, args = _fill(rng, family, rng.choice(family.templates))
-        offered = [spec] + [f.spec(rng) for f in rng.sample([f for f in FAMILIES if f is not family], rng.randint(0, 3))]
-        rng.shuffle(offered)
-        conv = Conversation(tuple(offered), home_context(rng), (Message("user", text),))
-        out.append(Example(conv, Message("assistant", calls=(ToolCall(spec.name, args),)), "synthetic", f"syn-{i}"))
+        conv = _asked(rng, _beside(rng, spec, family, 3), text)
+        out.append(Example(conv, calls((spec.name, args)), "synthetic", f"syn-{i}"))
     with_many = [f for f in FAMILIES if f.many]
     for i in range(n_parallel):
         family = rng.choice(with_many)
         spec = family.spec(rng)
         templates = [t for t in family.templates if "{" + family.many + "}" in t]
         text, arg_list = _parallel(rng, family, rng.choice(templates))
-        offered = [spec] + [f.spec(rng) for f in rng.sample([f for f in FAMILIES if f is not family], rng.randint(0, 2))]
-        rng.shuffle(offered)
-        conv = Conversation(tuple(offered), home_context(rng), (Message("user", text),))
-        answer = Message("assistant", calls=tuple(ToolCall(spec.name, a) for a in arg_list))
-        out.append(Example(conv, answer, "synthetic-parallel", f"synp-{i}"))
+        conv = _asked(rng, _beside(rng, spec, family, 2), text)
+        out.append(Example(conv, calls(*((spec.name, a) for a in arg_list)), "synthetic-parallel", f"synp-{i}"))
     for i in range(n_irrelevant):
         family = rng.choice(FAMILIES)
         text, _ = _fill(rng, family, rng.choice(family.templates))
         others = rng.sample([f for f in FAMILIES if f is not family], rng.randint(1, 3))
-        conv = Conversation(tuple(f.spec(rng) for f in others), home_context(rng), (Message("user", text),))
+        conv = _asked(rng, tuple(f.spec(rng) for f in others), text)
         out.append(Example(conv, say(rng.choice(NO_FIT)), "synthetic-irrelevant", f"syni-{i}"))
     for i in range(n_sentences):
         family = rng.choice(FAMILIES)
         spec = family.spec(rng)
         text, arg_list = _parallel_sentences(rng, family)
-        offered = [spec] + [f.spec(rng) for f in rng.sample([f for f in FAMILIES if f is not family], rng.randint(0, 2))]
-        rng.shuffle(offered)
-        conv = Conversation(tuple(offered), home_context(rng), (Message("user", text),))
-        answer = Message("assistant", calls=tuple(ToolCall(spec.name, a) for a in arg_list))
-        out.append(Example(conv, answer, "synthetic-parallel", f"syns-{i}"))
+        conv = _asked(rng, _beside(rng, spec, family, 2), text)
+        out.append(Example(conv, calls(*((spec.name, a) for a in arg_list)), "synthetic-parallel", f"syns-{i}"))
     for i in range(n_near_miss):  # the function's own subject, not its job: BFCL-style irrelevance
         family = rng.choice(FAMILIES)
         others = rng.sample([f for f in FAMILIES if f is not family], rng.randint(0, 2))
         offered = [family.spec(rng)] + [f.spec(rng) for f in others]
         rng.shuffle(offered)
-        text = rng.choice(NEAR_MISSES[family.names[0]])
-        conv = Conversation(tuple(offered), home_context(rng), (Message("user", text),))
+        conv = _asked(rng, tuple(offered), rng.choice(NEAR_MISSES[family.names[0]]))
         out.append(Example(conv, say(rng.choice(NO_FIT)), "synthetic-irrelevant", f"synn-{i}"))
     return out
