@@ -98,6 +98,21 @@ def test_mix_has_external_tools_and_no_call_answers(built):
     assert all(t.group == "external" and "- " in render_prefix(e.conv.tools) for e in external for t in e.conv.tools)
 
 
+def test_seal_requests_often_offer_sibling_tools_of_the_same_field():
+    """BFCL multiple offers functions of one subject; random distractors from 4,076 tools never do."""
+    from training.data.external import seal_examples, seal_fields
+
+    fields = seal_fields()
+    examples = seal_examples(random.Random(0), 60, 0)
+    with_sibling = 0
+    for ex in examples:
+        needed = {c.name for c in ex.answer.calls}
+        assert needed <= {t.name for t in ex.conv.tools}
+        area = fields[ex.answer.calls[0].name].split("/")[0]
+        with_sibling += any(t.name not in needed and fields[t.name].split("/")[0] == area for t in ex.conv.tools)
+    assert 0.4 < with_sibling / len(examples) < 0.8
+
+
 def test_ungranted_requests_are_answered_in_words_without_the_group_offered(built):
     catalog = Catalog.builtin()
     for ex in (e for e in built[0] if e.source == "ungranted"):

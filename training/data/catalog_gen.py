@@ -212,8 +212,10 @@ def when(rng: random.Random, now: datetime) -> tuple[str, str]:
 
 
 def duration(rng: random.Random) -> tuple[str, int]:
-    minutes = rng.choice((10, 15, 20, 25, 30, 40, 45, 50, 60, 75, 90, 105, 120, 135, 150, 180, 240))
-    # Compound spoken durations ("an hour and 15") were read as their last number: give them weight.
+    # Compound spoken durations ("an hour and 15", "1 hour 15 minutes") were read as their last number
+    # or doubled: they get twice the weight of round ones.
+    minutes = rng.choice((10, 15, 20, 25, 30, 40, 45, 50, 60, 60, 75, 75, 90, 90, 105, 105, 120, 135, 135, 150, 150,
+                          180, 240))
     spoken = {10: ("10 minutes", "ten minutes"), 15: ("15 minutes", "a quarter of an hour", "15 min"),
               20: ("20 minutes", "20 mins"), 25: ("25 minutes", "25 min"),
               30: ("30 minutes", "half an hour", "30 min", "30m"), 40: ("40 minutes", "forty minutes"),
@@ -411,11 +413,11 @@ def b_create_event(rng, ctx) -> Built:
                        f"schedule {spoken_title} {sp}", f"new event: {spoken_title}, {sp}",
                        f"book {spoken_title} for {sp}", f"remind me of {spoken_title} {sp}"))
     r = rng.random()
-    if r < 0.3:
+    if r < 0.4:
         d_sp, minutes = duration(rng)
         args["duration_minutes"] = minutes
         text += rng.choice((f" for {d_sp}", f", {d_sp} long", f" ({d_sp})"))
-    elif r < 0.4:  # "from 10am to 1pm": the start, and the length in minutes
+    elif r < 0.55:  # "from 10am to 1pm": the start, and the length in minutes
         text, args = _from_to(rng, ctx, title, spoken_title)
     if rng.random() < 0.2:
         place = rng.choice(PLACES)
@@ -707,6 +709,9 @@ def catalog_examples(rng: random.Random, catalog: Catalog, n: int, ungranted_sha
             else:  # a refusal is only right when the shell cannot do it either
                 groups = _without(groups, need, "shell")
                 answer, source = say(not_granted_text(rng, need)), "ungranted"
+        elif tool == "run_command" and rng.random() < 0.25:
+            # the shell alone granted: a run-5 answer said "no access to the shell" here
+            groups, source = ("shell",), "catalog"
         else:
             groups = tuple(g for g in GROUPS if g in set(groups) | {need})
             source = "catalog"

@@ -39,6 +39,25 @@ def seal_tools(root: Path = EXTERNAL_DIR) -> dict[str, ToolSpec]:
     return out
 
 
+def seal_fields(root: Path = EXTERNAL_DIR) -> dict[str, str]:
+    """Each Seal tool's field ("Sports/Basketball"): distractors from the same field make the name matter."""
+    rows = (json.loads(line) for line in (root / "seal_tools/raw/tool.jsonl").read_text("utf-8").splitlines())
+    return {t["api_name"]: t.get("field", "") for t in rows}
+
+
+def _distractors(rng: random.Random, needed: list[str], names: list[str], fields: dict[str, str],
+                 by_field: dict[str, list[str]]) -> list[str]:
+    """0-3 random tools, or (BFCL multiple offers siblings: area of a circle beside area of a triangle)
+    1-4 tools of the first needed tool's own field, or else of its area."""
+    field = fields.get(needed[0], "")
+    siblings = [x for x in by_field.get(field, []) if x not in needed]
+    if not siblings:  # a field of one tool: its area ("Sports") instead
+        siblings = [x for x in by_field.get(field.split("/")[0], []) if x not in needed]
+    if siblings and rng.random() < 0.6:
+        return rng.sample(siblings, min(len(siblings), rng.randint(1, 4)))
+    return [x for x in rng.sample(names, rng.randint(0, 3)) if x not in needed]
+
+
 def _coerce(spec: ToolSpec, args: dict[str, Any]) -> dict[str, Any] | None:
     """Seal's values are often strings for numbers; make them fit the schema or give up."""
     fixed = {}
@@ -65,6 +84,12 @@ def _coerce(spec: ToolSpec, args: dict[str, Any]) -> dict[str, Any] | None:
 def seal_examples(rng: random.Random, n_calls: int, n_irrelevant: int, root: Path = EXTERNAL_DIR) -> list[Example]:
     tools = seal_tools(root)
     names = sorted(tools)
+    fields = seal_fields(root)
+    by_field: dict[str, list[str]] = {}
+    for name in names:
+        field = fields.get(name, "")
+        for key in {field, field.split("/")[0]}:
+            by_field.setdefault(key, []).append(name)
     rows = []
     for split in ("dev", "test_in_domain", "test_out_domain"):
         for line in (root / f"seal_tools/raw/{split}.jsonl").read_text("utf-8").splitlines():
@@ -83,8 +108,7 @@ def seal_examples(rng: random.Random, n_calls: int, n_irrelevant: int, root: Pat
     out = []
     for row, answer_calls in usable[:n_calls]:
         needed = list(dict.fromkeys(c.name for c in answer_calls))
-        distract = [tools[x] for x in rng.sample(names, rng.randint(0, 3)) if x not in needed]
-        offered = [tools[x] for x in needed] + distract
+        offered = [tools[x] for x in needed + _distractors(rng, needed, names, fields, by_field)]
         rng.shuffle(offered)
         conv = Conversation(tuple(offered), home_context(rng), (Message("user", row["query"]),))
         out.append(Example(conv, Message("assistant", calls=tuple(answer_calls)), "seal", f"seal-{row['id']}"))
