@@ -115,9 +115,9 @@ class Engine:
         _verify_model(model_dir)
         tokenizer = Tokenizer.from_file(str(model_dir / TOKENIZER_FILE))
         memory.trim_heap()
-        session, info = open_session(model_dir / MODEL_FILE, threads, spin=spin)
+        with memory.paging_out(model_dir / (MODEL_FILE + ".data")):
+            session, info = open_session(model_dir / MODEL_FILE, threads, spin=spin)
         memory.trim_heap()
-        memory.page_out(model_dir / (MODEL_FILE + ".data"))
         return cls(session, tokenizer, info)
 
     def encode(self, text: str) -> list[int]:
@@ -129,8 +129,7 @@ class Engine:
     def _forward(self, ids: Sequence[int]) -> np.ndarray:
         """Run `ids` after the cached positions; returns the last position's logits [V']."""
         total = self.kv.length + len(ids)
-        if self.kv.reserve(total):
-            self.kv.bind(self._binding)
+        self.kv.check(total)
         b = self._binding
         b.bind_cpu_input("input_ids", np.asarray([ids], dtype=np.int64))  # [1, T]
         b.bind_cpu_input("seqlens_k", np.array([total - 1], dtype=np.int32))  # [1]
@@ -143,8 +142,8 @@ class Engine:
         logits = self._logits[0]
         for start in range(0, len(ids), PREFILL_CHUNK):
             logits = self._forward(ids[start:start + PREFILL_CHUNK])
-        if len(ids) > PREFILL_CHUNK:
-            memory.trim_heap()  # long prompts leave tens of MB of freed scratch behind
+            if len(ids) > PREFILL_CHUNK:
+                memory.trim_heap()  # each chunk leaves tens of MB of freed scratch behind
         return logits
 
     def _start(self, tokens: list[int], prefix: str | None) -> tuple[np.ndarray, int]:
@@ -162,8 +161,7 @@ class Engine:
         key = tuple(tokens[:split])
         snap = self._prefixes.get(key) if split else None
         if snap is not None:
-            if self.kv.restore(snap):
-                self.kv.bind(self._binding)
+            self.kv.restore(snap)
             self._prefixes[key] = self._prefixes.pop(key)  # most recently used last
             return self._prefill(tokens[split:]), split
         self.kv.length = 0

@@ -2,9 +2,10 @@
 
 GroupQueryAttention writes the new keys/values straight into its past buffer when the
 same tensor is bound as both `past_key.{i}` and `present_key.{i}` (ORT's shared-buffer
-mode). So a decoding step copies nothing: it binds the buffers once and tells the graph
-how many positions are valid (`seqlens_k`, `total_sequence_length`). The buffers grow
-in steps of `STEP` tokens (a copy, rarely), as mlx-lm's KVCache does.
+mode). So a decoding step copies nothing: the buffers are bound once and the graph is
+told how many positions are valid (`seqlens_k`, `total_sequence_length`). Each buffer
+spans the model's whole context but is mapped lazily (`memory.lazy_zeros`): only the
+positions written take memory, and a long prompt never copies the cache to grow it.
 
 A prefix snapshot is a copy of the first n positions; restoring it makes the cache look
 exactly as if those n tokens had just been prefilled.
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import onnxruntime as ort
 
-STEP = 512
+from app.engine.memory import lazy_zeros
 
 
 @dataclass(frozen=True)
@@ -38,36 +39,22 @@ class KVSnapshot:
 
 
 class KVCache:
-    """Per-layer K/V buffers [1, kv_heads, capacity, head_dim] and the number of valid positions."""
+    """Per-layer K/V buffers [1, kv_heads, max_context, head_dim] and the number of valid positions."""
 
     def __init__(self, layers: int, kv_heads: int, head_dim: int, max_context: int):
         self.layers, self.kv_heads, self.head_dim, self.max_context = layers, kv_heads, head_dim, max_context
         self.length = 0
-        self.keys: list[np.ndarray] = []
-        self.values: list[np.ndarray] = []
-        self._alloc(min(STEP, max_context))
-
-    def _alloc(self, capacity: int) -> None:
-        """New buffers of `capacity` positions, keeping the valid ones."""
-        shape = (1, self.kv_heads, capacity, self.head_dim)
-        keys = [np.zeros(shape, np.float32) for _ in range(self.layers)]
-        values = [np.zeros(shape, np.float32) for _ in range(self.layers)]
-        n = self.length
-        for dst, src in zip(keys + values, self.keys + self.values):
-            dst[:, :, :n] = src[:, :, :n]
-        self.keys, self.values, self.capacity = keys, values, capacity
+        shape = (1, kv_heads, max_context, head_dim)
+        self.keys = [lazy_zeros(shape) for _ in range(layers)]
+        self.values = [lazy_zeros(shape) for _ in range(layers)]
         # OrtValues wrap the numpy memory (no copy); binding one to past and present shares it.
-        self.ort_keys = [ort.OrtValue.ortvalue_from_numpy(a) for a in keys]
-        self.ort_values = [ort.OrtValue.ortvalue_from_numpy(a) for a in values]
+        self.ort_keys = [ort.OrtValue.ortvalue_from_numpy(a) for a in self.keys]
+        self.ort_values = [ort.OrtValue.ortvalue_from_numpy(a) for a in self.values]
 
-    def reserve(self, total: int) -> bool:
-        """Make room for `total` positions; True if the buffers were reallocated (rebind them)."""
+    def check(self, total: int) -> None:
+        """Raise if `total` positions do not fit the model's context."""
         if total > self.max_context:
             raise ValueError(f"{total} tokens do not fit the model's context of {self.max_context}.")
-        if total <= self.capacity:
-            return False
-        self._alloc(min(self.max_context, -(-total // STEP) * STEP))
-        return True
 
     def bind(self, binding: ort.IOBinding) -> None:
         for i in range(self.layers):
@@ -83,11 +70,10 @@ class KVCache:
         return KVSnapshot(tokens, tuple(k[:, :, :n].copy() for k in self.keys),
                           tuple(v[:, :, :n].copy() for v in self.values))
 
-    def restore(self, snap: KVSnapshot) -> bool:
-        """Load a snapshot into the buffers; True if they were reallocated (rebind them)."""
-        grew = self.reserve(snap.length)
+    def restore(self, snap: KVSnapshot) -> None:
+        """Load a snapshot into the buffers."""
+        self.check(snap.length)
         n = snap.length
         for dst, src in zip(self.keys + self.values, snap.keys + snap.values):
             dst[:, :, :n] = src
         self.length = n
-        return grew

@@ -1,0 +1,73 @@
+"""Resident memory helpers, measured on this process's own /proc/self/status and smaps (Linux)."""
+
+from __future__ import annotations
+
+import mmap
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.engine import memory
+from app.engine.kv import KVCache
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc (Linux)")
+MB = 1 << 20
+
+
+def _rss_anon_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("RssAnon:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no RssAnon in /proc/self/status")
+
+
+def _resident_kb(path: Path) -> int:
+    """Resident kB of this process's mappings of `path` (smaps)."""
+    target, total, inside = str(path.resolve()), 0, False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        head = line.split()
+        if head and "-" in head[0] and len(head) >= 5 and not head[0].endswith(":"):
+            inside = len(head) == 6 and head[5] == target
+        elif inside and line.startswith("Rss:"):
+            total += int(head[1])
+    return total
+
+
+def test_lazy_zeros_commits_only_the_pages_written():
+    before = _rss_anon_mb()
+    a = memory.lazy_zeros((64, 1024, 256))  # 64 MB of float32
+    assert a.flags.writeable and a.shape == (64, 1024, 256) and not a[::7, ::97, ::31].any()
+    assert _rss_anon_mb() - before < 8
+    a[:4] = 1.0  # 4 MB written
+    assert 3 < _rss_anon_mb() - before < 12
+    assert a[:4].sum() == 4 * 1024 * 256
+
+
+def test_a_kv_cache_for_the_whole_context_takes_memory_only_for_the_positions_used():
+    before = _rss_anon_mb()
+    kv = KVCache(layers=8, kv_heads=1, head_dim=256, max_context=8192)  # 8 x 2 x 8 MB spanned
+    assert _rss_anon_mb() - before < 8
+    for buf in kv.keys + kv.values:
+        buf[:, :, :512] = 0.5  # 512 positions in every buffer: 8 x 2 x 512 KB = 8 MB
+    assert _rss_anon_mb() - before < 20
+    kv.check(8192)
+    with pytest.raises(ValueError, match="do not fit"):
+        kv.check(8193)
+
+
+def test_paging_out_keeps_a_mapped_files_pages_out_while_the_body_runs(tmp_path):
+    path = tmp_path / "weights.bin"
+    path.write_bytes(np.random.default_rng(0).integers(0, 255, 32 * MB, dtype=np.uint8).tobytes())
+    with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+        view = np.frombuffer(m, np.uint8)
+        view[::4096].sum()  # touch every page, as ONNX Runtime's repacking does
+        assert _resident_kb(path) > 30 * 1024
+        with memory.paging_out(path, every_s=0.01):
+            time.sleep(0.2)  # the advising thread runs beside the body
+            assert _resident_kb(path) < 8 * 1024
+        view[: 4 * MB : 4096].sum()  # pages come back from the page cache when read again
+        assert 4 * 1024 <= _resident_kb(path) < 12 * 1024
+        del view
