@@ -8,7 +8,8 @@ Three things would otherwise count against the app:
   time, keeps its own copy; the mapped pages it read while repacking stay resident
   (`page_out`). They are clean file pages: if touched again they come back from the
   page cache, so advising them out is always safe. Advised out only at the end, they
-  raised the load peak by ~110 MB, so `paging_out` advises them while the load runs.
+  raised the load peak by 60-110 MB (two measurements), so `paging_out` advises them
+  while the load runs.
 - Buffers sized for the longest context (the KV cache) would be resident from the start
   if allocated with numpy; `lazy_zeros` maps them so only the positions written count.
 """
