@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from app.engine.detokenize import StopMatcher, StreamingDetokenizer
-from app.engine.engine import Engine, Generation
+from app.engine.engine import PREFILL_CHUNK, Engine, Generation
 from app.errors import DeskmateError, ModelCorrupt, ModelMissing
 from app.prompt.render import Context, Conversation, Message, render, render_prefix
 from app.tools.catalog import Catalog
@@ -153,8 +153,9 @@ def test_forced_tokens_skip_the_pick_and_share_one_graph_run(engine, monkeypatch
     picked_runs, runs[:] = list(runs), []
     fast = engine.generate(prompt_for("hi"), max_tokens=6, processors=(_YesAt(yes, {1, 2}, announce=True),))
     assert fast.tokens == picked.tokens and fast.tokens[1:3] == (yes, yes)
-    assert picked_runs[1:] == [1] * 5  # after the prompt: one run per token but the last
-    assert runs[1:] == [3, 1, 1]  # the first pick and both forced tokens in one run
+    prompt_runs = -(-len(engine.encode(prompt_for("hi"))) // PREFILL_CHUNK)
+    assert picked_runs[prompt_runs:] == [1] * 5  # after the prompt: one run per token but the last
+    assert runs[prompt_runs:] == [3, 1, 1]  # the first pick and both forced tokens in one run
 
 
 def test_end_of_turn_token_stops_with_the_default_stop(engine):
@@ -204,7 +205,7 @@ def test_engine_matches_pytorch_greedy_over_a_long_prompt(tmp_path, tiny_gemma, 
     engine = Engine(session, gemma_tokenizer, info)
     prompt = "<bos>" + " ".join(f"item {i} is on the list;" for i in range(120))
     ids = engine.encode(prompt)
-    assert len(ids) > 600  # more than one prefill chunk (512)
+    assert len(ids) > 2 * PREFILL_CHUNK  # several prefill chunks
     result = engine.generate(prompt, max_tokens=8, stop=())
     with torch.no_grad():
         out = tiny_gemma.generate(torch.tensor([ids]), max_new_tokens=8, do_sample=False,

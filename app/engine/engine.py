@@ -37,7 +37,7 @@ from app.errors import DeskmateError, ModelMissing
 MODEL_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 END_OF_TURN = "<end_of_turn>"
-PREFILL_CHUNK = 512  # prompt tokens per graph run: bounds attention scratch memory on long prompts
+PREFILL_CHUNK = 256  # prompt tokens per graph run: 512 prefilled ~5 % faster but peaked 10-40 MB higher
 PREFIX_CACHE_SIZE = 4  # distinct prefixes (tool sets) kept; ~12 MB each for a 330-token prefix
 
 Finish = Literal["stop", "length", "cancelled"]

@@ -65,7 +65,7 @@ def page_out(path: Path) -> int:
 
 
 @contextmanager
-def paging_out(path: Path, every_s: float = 0.02) -> Iterator[None]:
+def paging_out(path: Path, every_s: float = 0.01) -> Iterator[None]:
     """While the body runs, keep advising `path`'s mapped pages out, from a thread.
 
     ONNX Runtime releases the GIL while it opens a session, so the thread runs beside the
