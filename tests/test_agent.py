@@ -171,6 +171,17 @@ def test_deny_reason_fed_back_to_model(make_session, app_paths):
     assert decision.body == {"decision": "deny", "by": "user", "reason": "not in that folder"}
 
 
+def test_a_failed_commands_output_reaches_the_model(make_session):
+    """The error alone ("exited with code 1") gives the model nothing to explain the failure with."""
+    command = f"{sys.executable} -c \"import sys; sys.exit('no such branch: main')\""
+    s = make_session(["call:run_command" + json.dumps({"command": command}), "It failed: there is no branch main."])
+    events = run(s, "switch to main", Approver(once()))
+    (turn,) = tool_turns(s.model)
+    assert turn["ok"] is False and "code 1" in turn["error"]
+    assert turn["exit_code"] == 1 and "no such branch: main" in turn["stderr"]
+    assert events[-1] == Answer("It failed: there is no branch main.")
+
+
 def test_no_answer_is_a_deny(make_session, app_paths):
     s = make_session([WRITE_NOTE, "Nobody answered, so I did nothing."])
     shown = []

@@ -292,3 +292,52 @@ def test_synthetic_function_names_are_not_bfcls():
     for family in FAMILIES:
         for name in family.names:
             assert name not in bfcl and name.rsplit(".", 1)[-1] not in tails, name
+
+
+def test_tool_turns_in_training_have_the_shapes_the_tools_return(toolbox, app_paths):
+    """The answers after a tool are learned from these turns: a key the app never sends (or sends
+    under another name) teaches the model to read the wrong number."""
+    from app.calls import ToolCall
+    from app.prompt.render import tool_result_text
+    from training.data import history
+    from training.data.catalog_gen import random_context
+
+    (app_paths.home / "Documents" / "todo.txt").write_text("buy milk\n")
+    toolbox.run(ToolCall("create_event", {"title": "Gym", "start": "today at 10am"}))
+
+    def real(name: str, **arguments) -> dict:
+        result = toolbox.run(ToolCall(name, arguments))
+        assert result.ok, result.error
+        return json.loads(tool_result_text(result.output))
+
+    def keys(obj, optional=frozenset({"battery", "load_average", "location", "notes", "all_day"})) -> dict:
+        """Key names, nested, first list item standing for all; optional keys dropped."""
+        if isinstance(obj, dict):
+            return {k: keys(v) for k, v in obj.items() if k not in optional}
+        if isinstance(obj, list):
+            return [keys(obj[0])] if obj else []
+        return type(obj).__name__ if not isinstance(obj, (int, float)) or isinstance(obj, bool) else "number"
+
+    rng = random.Random(3)
+    made = {}
+    for maker in history.ANSWERS:
+        for _ in range(30):  # a few draws, so lists come out non-empty
+            _, ctx = random_context(rng, None)
+            _, call, result, _ = maker(rng, ctx)
+            call = call.calls[0] if hasattr(call, "calls") else call
+            name = maker.__name__ + ":" + call.name
+            if name not in made or (result.get("entries") or result.get("events")):
+                made[name] = result
+    assert keys(made["_listing:list_directory"]) == keys(real("list_directory", path="~/Documents"))
+    assert keys(made["_events:list_events"]) == keys(real("list_events", start="today"))
+    assert keys(made["_read:read_file"]) == keys(real("read_file", path="~/Documents/todo.txt"))
+    assert keys(made["_status:system_status"]) == keys(real("system_status"))
+    assert keys(made["_command:run_command"]) in (keys(real("run_command", command="echo hi")),
+                                                  {"ok": "bool", "error": "str", **keys(real("run_command", command="echo hi"))})
+    chain = history.chain_examples(random.Random(0), Catalog.builtin(), 40)
+    search = next(json.loads(m.content) for ex in chain for m in ex.conv.messages
+                  if m.role == "tool" and '"matches":[{' in m.content)
+    assert keys(search) == keys(real("search_files", query="todo"))
+    processes = next(json.loads(m.content) for ex in chain for m in ex.conv.messages
+                     if m.role == "tool" and '"processes"' in m.content)
+    assert keys(processes) == keys(real("list_processes", limit=1))

@@ -223,7 +223,8 @@ class Agent:
         yield Executed(run_as, result)
         if result.ok:
             return result.output if result.output is not None else {"ok": True}
-        return {"ok": False, "error": result.error or "The tool failed."}
+        # A failed command's output (exit code, stderr) is what lets the model explain the failure.
+        return {"ok": False, "error": result.error or "The tool failed.", **(result.output or {})}
 
     def _ask(self, approve: Approve, proposal: Proposal) -> Decision:
         try:

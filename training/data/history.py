@@ -1,16 +1,21 @@
 """Turns after a tool ran: answer the result in a few words, or make the call it calls for.
 
-A tool turn holds the tool's JSON output (or `{"error": ...}` when it failed or the
-user declined), written by `tool_result_text`, exactly as the agent writes it.
+A tool turn holds what the agent sends back (`app/agent/loop.py`): the tool's output,
+`{"ok": false, "error": ...}` when it failed, `{"denied": true, ...}` when the user
+declined, written by `tool_result_text`. The outputs below have the shapes the tools in
+`app/tools/` return (a test compares them with real runs); run 6 and earlier trained on
+hand-made shapes that had drifted from them.
 """
 
 from __future__ import annotations
 
 import random
+from datetime import datetime, timedelta
 
 from app.calls import ToolCall
 from app.prompt.render import Message, tool_result_text
 from app.tools.catalog import Catalog
+from app.tools.timeparse import format_span
 
 from training.data.catalog_gen import (BUILDERS, PROCS, STEMS, TITLES, b_list_directory, b_list_events,
                                        file_name, folder_in, polite, random_context, typo)
@@ -27,12 +32,28 @@ def _tool_turn(result) -> Message:
     return Message("tool", tool_result_text(result))
 
 
+def _stamp(dt: datetime) -> str:
+    return f"{dt:%Y-%m-%d %H:%M}"
+
+
+def _file_entry(rng, ctx, key: str, value: str) -> dict:
+    """An entry as list_directory / search_files give it."""
+    modified = ctx.now - timedelta(minutes=rng.randint(5, 90 * 24 * 60))
+    return {key: value, "type": "file", "modified": _stamp(modified), "size": rng.randint(200, 5_000_000)}
+
+
+def _failed(error: str, **output) -> dict:
+    """What the agent sends back for a failed call: the error, and the output when the tool gave one."""
+    return {"ok": False, "error": error, **output}
+
+
 def _listing(rng, ctx):
     req, ans, _ = b_list_directory(rng, ctx)
     folder = ans.calls[0].arguments["path"]
     n = rng.choice((0, 1, 2, 3, 5, 8))
     names = list(dict.fromkeys(file_name(rng) for _ in range(n)))
-    result = {"path": folder, "entries": [{"name": x, "type": "file", "size": rng.randint(200, 5_000_000)} for x in names]}
+    entries = [_file_entry(rng, ctx, "name", x) for x in names]
+    result = {"folder": folder, "entries": entries, "total": len(entries), "truncated": False}
     if not names:
         text = f"{folder} is empty." if "pattern" not in ans.calls[0].arguments else "No matching files there."
     else:
@@ -42,13 +63,14 @@ def _listing(rng, ctx):
 
 def _events(rng, ctx):
     req, ans, _ = b_list_events(rng, ctx)
-    n = rng.choice((0, 1, 2, 3))
+    day = ctx.now.replace(hour=0, minute=0)
     events = []
-    for _ in range(n):
-        h = rng.randint(8, 18)
-        events.append({"title": rng.choice(TITLES), "start": f"{ctx.now:%Y-%m-%d}T{h:02d}:00", "end": f"{ctx.now:%Y-%m-%d}T{h:02d}:45"})
-    events.sort(key=lambda e: e["start"])
-    result = {"events": events}
+    for h in sorted(rng.sample(range(8, 19), rng.choice((0, 1, 2, 3)))):
+        start = day.replace(hour=h)
+        end = start + timedelta(minutes=rng.choice((30, 45, 60)))
+        events.append({"title": rng.choice(TITLES), "start": _stamp(start), "end": _stamp(end),
+                       "when": format_span(start, end, ctx.now)})
+    result = {"from": _stamp(day), "to": _stamp(day + timedelta(days=1)), "events": events}
     if not events:
         text = rng.choice(("Nothing on your calendar then.", "You're free: no events then."))
     else:
@@ -57,16 +79,31 @@ def _events(rng, ctx):
 
 
 def _status(rng, ctx):
-    bat = rng.randint(5, 100)
-    free = rng.randint(3, 400)
     cpu = rng.randint(2, 99)
-    result = {"cpu_percent": cpu, "memory": {"used_gb": 9.1, "total_gb": 16}, "disk": {"free_gb": free, "total_gb": 512},
-              "battery": {"percent": bat, "plugged": rng.random() < 0.5}, "uptime_h": rng.randint(1, 300)}
-    req = rng.choice(("battery?", "how much disk is free", "how's the cpu"))
+    mem_total = rng.choice((8.0, 15.5, 16.0, 31.3, 32.0))
+    mem_used = round(rng.uniform(1.5, mem_total - 0.5), 1)
+    disk_total = rng.choice((228.3, 251.0, 465.6, 931.5))
+    free = round(rng.uniform(3, disk_total - 20), 1)
+    result = {"cpu_percent": float(cpu), "cpu_count": rng.choice((2, 4, 8, 12)),
+              "memory": {"total_gb": mem_total, "used_gb": mem_used, "available_gb": round(mem_total - mem_used, 1),
+                         "percent": round(100 * mem_used / mem_total, 1)},
+              "disk": {"path": "~", "total_gb": disk_total, "used_gb": round(disk_total - free, 1), "free_gb": free,
+                       "percent": round(100 * (disk_total - free) / disk_total, 1)},
+              "uptime": f"{rng.randint(1, 23)} h {rng.randint(0, 59)} min"}
+    if rng.random() < 0.8:
+        result["load_average"] = [round(rng.uniform(0.1, 4), 2) for _ in range(3)]
+    asks = ["how much disk is free", "how's the cpu", "how much memory is free"]
+    if rng.random() < 0.6:
+        bat, plugged = rng.randint(5, 100), rng.random() < 0.5
+        result["battery"] = {"percent": bat, "plugged_in": plugged}
+        asks.append("battery?")
+    req = rng.choice(asks)
     if req.startswith("battery"):
-        text = f"Battery is at {bat}%" + (", charging." if result["battery"]["plugged"] else ", on battery power.")
+        text = f"Battery is at {bat}%" + (", charging." if plugged else ", on battery power.")
     elif "disk" in req:
-        text = f"{free} GB free of 512 GB."
+        text = f"{free:g} GB free of {disk_total:g} GB."
+    elif "memory" in req:
+        text = f"{result['memory']['available_gb']:g} GB of {mem_total:g} GB memory is free."
     else:
         text = f"CPU is at {cpu}%."
     return req, ToolCall("system_status", {}), result, text
@@ -74,10 +111,15 @@ def _status(rng, ctx):
 
 def _command(rng, ctx):
     req, ans, _ = BUILDERS["run_command"](rng, ctx)
+    c = ans.calls[0]
     ok = rng.random() < 0.7
-    result = {"exit_code": 0 if ok else 1, "stdout": "Already up to date.\n" if ok else "", "stderr": "" if ok else "fatal: not a git repository\n"}
-    text = "Done, it finished without errors: Already up to date." if ok else "It failed (exit code 1): fatal: not a git repository. Is that the right folder?"
-    return req, ans.calls[0], result, text
+    output = {"command": c.arguments["command"], "cwd": c.arguments.get("cwd", "~"), "exit_code": 0 if ok else 1,
+              "stdout": "Already up to date.\n" if ok else "", "stderr": "" if ok else "fatal: not a git repository\n",
+              "timed_out": False, "truncated": False}
+    if ok:
+        return req, c, output, "Done, it finished without errors: Already up to date."
+    result = _failed("The command exited with code 1.", **output)
+    return req, c, result, "It failed (exit code 1): fatal: not a git repository. Is that the right folder?"
 
 
 def _error(rng, ctx):
@@ -87,7 +129,7 @@ def _error(rng, ctx):
     path = c.arguments.get("path") or c.arguments.get("source")
     kind = rng.random()
     if kind < 0.5:
-        result = {"error": f"No such file: {path}"}
+        result = _failed(f"{path} does not exist.")
         text = rng.choice((f"I couldn't find {path}. Check the name, or ask me to search for it.",
                            f"{path} doesn't exist. Want me to search for a similar name?"))
     elif kind < 0.8:
@@ -95,9 +137,23 @@ def _error(rng, ctx):
         result = {"denied": True, "reason": rng.choice(("The user denied this call.", "not now", "wrong file"))}
         text = rng.choice(("Okay, I won't do it.", "Understood, nothing was changed.", "Alright, cancelled."))
     else:
-        result = {"error": f"Permission denied: {path}"}
+        result = _failed(f"Permission denied: {path}")
         text = f"I wasn't allowed to touch {path}: permission denied."
     return req, c, result, text
+
+
+NOTES = ("buy milk", "call the landlord about the heating", "Wi-Fi password: on the fridge",
+         "ship v2.1 on Friday, then write the release notes", "pick up the dry cleaning before 6")
+
+
+def _read(rng, ctx):
+    """A file read: answer with what it says."""
+    req, ans, _ = BUILDERS["read_file"](rng, ctx)
+    path = ans.calls[0].arguments["path"]
+    note = rng.choice(NOTES)
+    result = {"path": path, "content": note + "\n", "size": len(note.encode()) + 1, "truncated": False}
+    text = rng.choice((f"It says: \"{note}\"", f"{path} says: {note}", f"Just one line: {note}"))
+    return req, ans, result, text
 
 
 def _done(rng, ctx):
@@ -106,22 +162,27 @@ def _done(rng, ctx):
     c = ans.calls[0]
     a = c.arguments
     if tool == "create_event":
-        result, text = {"ok": True, "title": a["title"], "start": f"{ctx.now:%Y-%m-%d}T15:00"}, f"Done: {a['title']} is on your calendar."
+        start = ctx.now.replace(hour=15, minute=0)
+        end = start + timedelta(minutes=a.get("duration_minutes", 60))
+        event = {"title": a["title"], "start": _stamp(start), "end": _stamp(end), "when": format_span(start, end, ctx.now)}
+        result, text = {"created": event}, f"Done: {a['title']} is on your calendar."
     elif tool == "write_file":
-        result, text = {"ok": True, "path": a["path"]}, f"Saved {a['path']}."
+        result = {"path": a["path"], "mode": a.get("mode", "create"), "bytes": len(a["content"].encode())}
+        text = f"Saved {a['path']}."
     elif tool == "create_folder":
-        result, text = {"ok": True, "path": a["path"]}, f"Created {a['path']}."
+        result, text = {"path": a["path"], "created": True}, f"Created {a['path']}."
     elif tool == "move_path":
-        result, text = {"ok": True, "destination": a["destination"]}, f"Moved to {a['destination']}."
+        result, text = {"source": a["source"], "destination": a["destination"]}, f"Moved to {a['destination']}."
     elif tool == "delete_path":
-        result, text = {"ok": True, "trashed": a["path"]}, f"{a['path']} is in the trash; you can undo this."
+        result, text = {"path": a["path"], "trashed": True}, f"{a['path']} is in the trash; you can undo this."
     else:
-        who = a.get("name") or a.get("pid")
-        result, text = {"ok": True, "stopped": [{"pid": rng.randint(300, 9999), "name": str(who)}]}, f"Stopped {who}."
+        pid = a.get("pid") or rng.randint(300, 9999)
+        name = a.get("name") or rng.choice(PROCS)
+        result, text = {"pid": pid, "name": name, "stopped": True}, f"Stopped {a.get('name') or pid}."
     return req, c, result, text
 
 
-ANSWERS = (_listing, _events, _status, _command, _error, _done, _error, _done)
+ANSWERS = (_listing, _events, _status, _command, _error, _done, _error, _done, _read)
 
 
 def answer_examples(rng: random.Random, catalog: Catalog, n: int) -> list[Example]:
@@ -154,22 +215,25 @@ def chain_examples(rng: random.Random, catalog: Catalog, n: int) -> list[Example
             folder = folder_in(rng, ctx.folders)
             matches = [f"{folder}/{stem}{rng.choice(('', '_v2', ' final'))}.{rng.choice(('txt', 'md', 'pdf'))}"]
             if rng.random() < 0.25:
-                result = {"matches": []}
+                matches = []
                 answer = say(f"I found no file with '{stem}' in its name. Where might it be?")
             elif rng.random() < 0.2:
                 other = matches[0].replace(stem, stem + "_old")
-                result = {"matches": [matches[0], other]}
                 answer = say(f"I found two: {matches[0]} and {other}. Which one?")
+                matches.append(other)
             else:
-                result = {"matches": matches}
                 answer = Message("assistant", calls=(ToolCall(tool, {"path": matches[0]}),))
+            result = {"query": stem, "matches": [_file_entry(rng, ctx, "path", m) for m in matches],
+                      "total": len(matches), "truncated": False}
             tool_group = "files"
         else:
             name = rng.choice(PROCS)
             req = f"kill the {name} that's eating memory"
             first = ToolCall("list_processes", {"sort_by": "memory", "name": name})
             pid = rng.randint(300, 99999)
-            result = {"processes": [{"pid": pid, "name": name, "cpu": 3.1, "memory_mb": 2300}, {"pid": pid + 7, "name": name, "cpu": 0.2, "memory_mb": 120}]}
+            procs = [{"pid": pid, "name": name, "user": "me", "cpu_percent": 3.1, "memory_mb": 2300.4, "command": name},
+                     {"pid": pid + 7, "name": name, "user": "me", "cpu_percent": 0.2, "memory_mb": 120.0, "command": name}]
+            result = {"sort_by": "memory", "total": 2, "processes": procs}
             answer = Message("assistant", calls=(ToolCall("kill_process", {"pid": pid}),))
             tool_group = "system"
         groups = tuple(g for g in ("files", "calendar", "shell", "system") if g in set(groups) | {tool_group})
