@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mmap
+import os
 import sys
 import time
 from pathlib import Path
@@ -58,6 +59,12 @@ def test_a_kv_cache_for_the_whole_context_takes_memory_only_for_the_positions_us
         kv.check(8193)
 
 
+def _kernel() -> tuple[int, int]:
+    major, minor = os.uname().release.split(".")[:2]
+    return int(major), int("".join(ch for ch in minor if ch.isdigit()) or 0)
+
+
+@pytest.mark.skipif(sys.platform.startswith("linux") and _kernel() < (5, 4), reason="MADV_PAGEOUT needs Linux 5.4")
 def test_paging_out_keeps_a_mapped_files_pages_out_while_the_body_runs(tmp_path):
     path = tmp_path / "weights.bin"
     path.write_bytes(np.random.default_rng(0).integers(0, 255, 32 * MB, dtype=np.uint8).tobytes())
