@@ -33,6 +33,14 @@ Approve = Callable[[Proposal], Decision]
 MAX_STEPS = 6
 
 
+def result_for_model(result: ToolResult) -> dict[str, Any]:
+    """What goes back to the model in the tool turn for a call that ran (training data writes the same)."""
+    if result.ok:
+        return result.output if result.output is not None else {"ok": True}
+    # A failed command's output (exit code, stderr) is what lets the model explain the failure.
+    return {"ok": False, "error": result.error or "The tool failed.", **(result.output or {})}
+
+
 class ToolRunner(Protocol):
     """What the loop needs from app.tools.toolbox.Toolbox."""
 
@@ -221,10 +229,7 @@ class Agent:
             result = replace(result, duration_s=time.perf_counter() - started)
         self.audit.record_result(turn, run_as, result)
         yield Executed(run_as, result)
-        if result.ok:
-            return result.output if result.output is not None else {"ok": True}
-        # A failed command's output (exit code, stderr) is what lets the model explain the failure.
-        return {"ok": False, "error": result.error or "The tool failed.", **(result.output or {})}
+        return result_for_model(result)
 
     def _ask(self, approve: Approve, proposal: Proposal) -> Decision:
         try:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from app.calls import ToolCall
+from app.agent.loop import result_for_model
+from app.calls import ToolCall, ToolResult
 from app.prompt.render import Message, tool_result_text
 from app.tools.catalog import Catalog
 from app.tools.timeparse import format_span
@@ -44,7 +45,7 @@ def _file_entry(rng, ctx, key: str, value: str) -> dict:
 
 def _failed(error: str, **output) -> dict:
     """What the agent sends back for a failed call: the error, and the output when the tool gave one."""
-    return {"ok": False, "error": error, **output}
+    return result_for_model(ToolResult(ok=False, output=output or None, error=error))
 
 
 def _listing(rng, ctx):
