@@ -1,6 +1,6 @@
 """Measurements that need a fresh process: cold start and peak memory.
 
-Run as `python -m bench.probe cold MODEL_DIR` or `python -m bench.probe rss MODEL_DIR TOKENS`;
+Run as `python -m bench.probe cold MODEL_DIR` or `python -m bench.probe rss MODEL_DIR TOKENS [unverified]`;
 prints one JSON object. The parent (bench.measure) times the whole process for cold
 start, so interpreter start-up and imports count, as they do for the user.
 """
@@ -25,13 +25,13 @@ def cold(model_dir: Path) -> dict:
     return {"load_s": loaded, "first_token_s": time.perf_counter() - t0}
 
 
-def rss(model_dir: Path, tokens: int) -> dict:
+def rss(model_dir: Path, tokens: int, verify: bool = True) -> dict:
     """Peak resident memory over load + a `tokens`-long prompt + 32 decoded tokens."""
     from app.engine import Engine
 
     from bench.texts import prompt_of_length
 
-    engine = Engine.load(model_dir)
+    engine = Engine.load(model_dir, verify=verify)
     prompt = prompt_of_length(engine.tokenizer, tokens)
     result = engine.generate(prompt, max_tokens=32, stop=())
     return {"peak_rss_mb": peak_rss_kb() / 1024, "context_tokens": result.prompt_tokens + result.new_tokens}
@@ -51,5 +51,5 @@ def peak_rss_kb() -> int:
 
 if __name__ == "__main__":
     kind, directory = sys.argv[1], Path(sys.argv[2])
-    out = cold(directory) if kind == "cold" else rss(directory, int(sys.argv[3]))
+    out = cold(directory) if kind == "cold" else rss(directory, int(sys.argv[3]), sys.argv[4:] != ["unverified"])
     print(json.dumps(out))

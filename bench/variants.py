@@ -1,10 +1,11 @@
-"""Quantization choices side by side: `python -m bench.variants [--out DIR]`.
+"""Build choices side by side: `python -m bench.variants [--out DIR]`.
 
-Exports the fine-tuned model once (fp32 ONNX, the build's own export) and quantizes it
-the ways `app.model.quantize` can, then measures each like `deskmate bench` does: greedy
-agreement with PyTorch fp32 on every 16th seed case (the fp32 answers come from the
-bench's cache, `deskmate bench` must have run first), prefill at 500 tokens, decode, size.
-Build-time tool: needs the `build` extra. Takes ~10 minutes on 2 cores.
+Exports the fine-tuned model (fp32 weights, the build's own export; once per KV-cache
+type) and quantizes it the ways `app.model.quantize` can, then measures each like
+`deskmate bench` does: greedy agreement with PyTorch fp32 on every 16th seed case (the
+fp32 answers come from the bench's cache, `deskmate bench` must have run first), prefill
+at 500 tokens, decode after 400 and 2,000 tokens, peak memory at 2,000 tokens, size.
+Build-time tool: needs the `build` extra. Takes ~15 minutes on 2 cores.
 """
 
 from __future__ import annotations
@@ -25,10 +26,11 @@ from bench import agreement as ag
 from bench import measure as ms
 from bench.main import _weights_id
 
-VARIANTS = {  # name -> quantize_int8 options
-    "layers MatMulNBits, 8-bit table (shipped)": {"layers": "nbits"},
-    "layers DynamicQuantizeMatMul, 8-bit table": {"layers": "dynamic"},
-    "layers DynamicQuantizeMatMul, 4-bit table": {"layers": "dynamic", "embed_bits": 4},
+VARIANTS = {  # name -> (KV-cache type of the export, quantize_int8 options)
+    "layers MatMulNBits, 8-bit table (shipped)": ("float32", {"layers": "nbits"}),
+    "layers DynamicQuantizeMatMul, 8-bit table": ("float32", {"layers": "dynamic"}),
+    "layers DynamicQuantizeMatMul, 4-bit table": ("float32", {"layers": "dynamic", "embed_bits": 4}),
+    "shipped, float16 KV cache": ("float16", {"layers": "nbits"}),
 }
 
 
@@ -43,15 +45,18 @@ def build_variants(model_dir: Path, out: Path) -> dict[str, Path]:
     adapter_dir = repo_root() / "models" / "adapters" / adapter.name if adapter else None
     tokenizer = Tokenizer.from_file(str(model_dir / TOKENIZER_FILE))
     model = _load_real_model(base_gguf(model_dir.parent), adapter_dir)
-    fp32 = export_onnx(model, out / "fp32", keep_tokens=latin_output_tokens(tokenizer))
+    keep = latin_output_tokens(tokenizer)
+    exports = {kv: export_onnx(model, out / f"export-{kv}", keep_tokens=keep, kv_dtype=kv)
+               for kv in sorted({kv for kv, _ in VARIANTS.values()})}
     del model
     dirs = {}
-    for i, (name, options) in enumerate(VARIANTS.items()):
+    for i, (name, (kv, options)) in enumerate(VARIANTS.items()):
         target = out / f"v{i}"
-        quantize_int8(fp32, target / MODEL_FILE, **options)
+        quantize_int8(exports[kv], target / MODEL_FILE, **options)
         shutil.copy(model_dir / TOKENIZER_FILE, target / TOKENIZER_FILE)
         dirs[name] = target
-    shutil.rmtree(out / "fp32", ignore_errors=True)
+    for path in exports.values():
+        shutil.rmtree(path.parent, ignore_errors=True)
     return dirs
 
 
@@ -68,7 +73,11 @@ def measure(variant: Path, cases: list, cache: Path) -> str:
     size = sum(p.stat().st_size for p in variant.glob(MODEL_FILE + "*")) / 1e6
     prefill = ms.prefill_tok_s(engine, (500,), 3)[500]
     decode = ms.decode_tok_s(engine, repeats=3)
-    return f"| {agreement.identical}/{agreement.cases} | {prefill:,.0f} | {decode:.1f} | {size:.0f} |"
+    decode_long = ms.decode_tok_s(engine, context=2000, repeats=3)
+    del engine, session
+    rss = ms.peak_rss_mb(variant, 2000, verify=False)
+    return (f"| {agreement.identical}/{agreement.cases} | {prefill:,.0f} | {decode:.1f} | {decode_long:.1f} "
+            f"| {rss:.0f} | {size:.0f} |")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -83,7 +92,8 @@ def main(argv: list[str] | None = None) -> None:
     seed = repo_root().parent / "shared" / "data" / "seed"
     cases = [c for f in sorted(seed.glob("*.jsonl")) for c in load_cases(f)][::16]
     dirs = build_variants(model_dir, args.out or model_dir.parent / "variants")
-    print("| Quantization | Same greedy answer as fp32 | Prefill tok/s (500) | Decode tok/s | MB |\n|---|---|---|---|---|")
+    print("| Variant | Same greedy answer as fp32 | Prefill tok/s (500) | Decode tok/s | Decode after 2,000 "
+          "| Peak RSS MB (2,000) | MB |\n|---|---|---|---|---|---|---|")
     for name, path in dirs.items():
         print(f"| {name} " + measure(path, cases, cache), flush=True)
 

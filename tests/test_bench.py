@@ -71,3 +71,14 @@ def test_bench_document_compares_with_llamacpp_when_measured(tiny_figures: dict,
     doc = tmp_path / "benchmarks.md"
     write(doc, {**tiny_figures, "decode_tok_s": 60.0, "llamacpp_decode_tok_s": 80.0})
     assert "| Decode vs llama.cpp, same run | 0.75x | >= 1x | **no** |" in doc.read_text("utf-8")
+
+
+def test_peak_memory_of_a_variant_without_a_manifest(tiny_model_dir: Path, tmp_path: Path):
+    """bench.variants measures folders the build did not make: only they skip the manifest check."""
+    from bench.measure import peak_rss_mb
+
+    for name in ("model.onnx", "model.onnx.data", "tokenizer.json"):
+        shutil.copy(tiny_model_dir / name, tmp_path / name)
+    assert 50 < peak_rss_mb(tmp_path, 300, verify=False) < 5000
+    with pytest.raises(RuntimeError, match="deskmate model build"):
+        peak_rss_mb(tmp_path, 300)

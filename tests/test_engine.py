@@ -213,6 +213,25 @@ def test_engine_matches_pytorch_greedy_over_a_long_prompt(tmp_path, tiny_gemma, 
     assert list(result.tokens) == out[0, len(ids):].tolist()
 
 
+
+def test_a_float16_cache_export_gets_float16_buffers_and_a_faithful_prefix_cache(tmp_path, tiny_gemma, tiny_model_dir):
+    """The cache's type is read from the graph (bench.variants builds one in float16)."""
+    import shutil
+
+    from app.model.export import export_onnx
+
+    folder = export_onnx(tiny_gemma, tmp_path / "fp16kv", kv_dtype="float16").parent
+    shutil.copy(tiny_model_dir / "tokenizer.json", folder)
+    with pytest.raises(ModelMissing):  # an export without a manifest is not a built model...
+        Engine.load(folder, threads=1)
+    engine = Engine.load(folder, threads=1, verify=False)  # ...unless the caller says so
+    assert engine.kv.keys[0].dtype == engine.kv.values[-1].dtype == np.float16
+    prompt = prompt_for("list my documents")
+    cold = Engine.load(folder, threads=1, verify=False).generate(prompt, max_tokens=8, prefix=PREFIX)
+    engine.generate(prompt_for("something else first"), max_tokens=2, prefix=PREFIX)
+    warm = engine.generate(prompt, max_tokens=8, prefix=PREFIX)
+    assert warm.cached_tokens == len(engine.encode(PREFIX)) and warm.tokens == cold.tokens
+
 # -- streaming pieces, no model ------------------------------------------------------
 
 

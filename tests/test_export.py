@@ -37,6 +37,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory, tiny_gemma) -> dict[str, 
     paths = {
         "fp32": export_onnx(tiny_gemma, root / "fp32"),
         "keep": export_onnx(tiny_gemma, root / "keep", keep_tokens=keep),
+        "fp16kv": export_onnx(tiny_gemma, root / "fp16kv", kv_dtype="float16"),
     }
     paths["int8"] = quantize_int8(paths["fp32"], root / "int8" / "model.onnx")
     paths["dynamic"] = quantize_int8(paths["fp32"], root / "dynamic" / "model.onnx", layers="dynamic")
@@ -49,8 +50,9 @@ def run_pieces(path: Path, pieces: list[list[int]]) -> list[np.ndarray]:
     """Feed the pieces one after another through the graph (past K/V carried), logits of each."""
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     layers = sum(1 for i in session.get_inputs() if i.name.startswith("past_key."))
-    kv_shape = session.get_inputs()[3].shape
-    past = [np.zeros((1, kv_shape[1], 0, kv_shape[3]), np.float32)] * (2 * layers)
+    kv = session.get_inputs()[3]
+    dtype = np.float16 if kv.type == "tensor(float16)" else np.float32
+    past = [np.zeros((1, kv.shape[1], 0, kv.shape[3]), dtype)] * (2 * layers)
     seen, logits = 0, []
     for piece in pieces:
         seen += len(piece)
@@ -78,6 +80,22 @@ def test_fp32_export_matches_pytorch(exported, tiny_gemma):
     assert np.abs(whole - ref).max() < 1e-4 * scale
     assert np.abs(pieces[-1] - ref).max() < 1e-4 * scale
     assert np.abs(pieces[1] - torch_last_logits(tiny_gemma, PROMPT[:17])).max() < 1e-4 * scale
+
+
+def test_float16_cache_tracks_fp32_and_halves_the_cache(exported):
+    """kv_dtype="float16": the cache travels in float16, logits stay within float16 rounding."""
+    ref = run_pieces(exported["fp32"], [PROMPT[:11], PROMPT[11:]])[-1]
+    half = run_pieces(exported["fp16kv"], [PROMPT[:11], PROMPT[11:]])[-1]
+    session = ort.InferenceSession(str(exported["fp16kv"]), providers=["CPUExecutionProvider"])
+    kv_types = {i.type for i in session.get_inputs() + session.get_outputs() if "_key." in i.name or "_value." in i.name}
+    assert kv_types == {"tensor(float16)"}
+    assert np.abs(half - ref).max() < 1e-2 * np.abs(ref).max()
+    assert np.argsort(half)[-5:].tolist() == np.argsort(ref)[-5:].tolist()
+
+
+def test_export_rejects_an_unknown_cache_type(tiny_gemma, tmp_path):
+    with pytest.raises(ValueError, match="kv_dtype"):
+        export_onnx(tiny_gemma, tmp_path, kv_dtype="bfloat16")
 
 
 def test_restricted_output_vocabulary_is_the_kept_columns(exported):

@@ -41,12 +41,12 @@ class KVSnapshot:
 class KVCache:
     """Per-layer K/V buffers [1, kv_heads, max_context, head_dim] and the number of valid positions."""
 
-    def __init__(self, layers: int, kv_heads: int, head_dim: int, max_context: int):
+    def __init__(self, layers: int, kv_heads: int, head_dim: int, max_context: int, dtype=np.float32):
         self.layers, self.kv_heads, self.head_dim, self.max_context = layers, kv_heads, head_dim, max_context
         self.length = 0
         shape = (1, kv_heads, max_context, head_dim)
-        self.keys = [lazy_zeros(shape) for _ in range(layers)]
-        self.values = [lazy_zeros(shape) for _ in range(layers)]
+        self.keys = [lazy_zeros(shape, dtype) for _ in range(layers)]
+        self.values = [lazy_zeros(shape, dtype) for _ in range(layers)]
         # OrtValues wrap the numpy memory (no copy); binding one to past and present shares it.
         self.ort_keys = [ort.OrtValue.ortvalue_from_numpy(a) for a in self.keys]
         self.ort_values = [ort.OrtValue.ortvalue_from_numpy(a) for a in self.values]

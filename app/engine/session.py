@@ -32,6 +32,7 @@ class ModelInfo:
     max_context: int
     eos_ids: tuple[int, ...]
     output_tokens: np.ndarray | None  # [V'] token id of each logits column, None = the whole vocab
+    kv_dtype: np.dtype = np.dtype(np.float32)  # the cache's element type, as the graph declares it
 
     @property
     def output_size(self) -> int:
@@ -63,6 +64,9 @@ def open_session(model_path: Path, threads: int | None = None, *, spin: bool = F
     return session, read_info(session)
 
 
+_KV_TYPES = {"tensor(float)": np.dtype(np.float32), "tensor(float16)": np.dtype(np.float16)}
+
+
 def read_info(session: ort.InferenceSession) -> ModelInfo:
     meta = session.get_modelmeta().custom_metadata_map
     if META_CONFIG not in meta:
@@ -74,4 +78,5 @@ def read_info(session: ort.InferenceSession) -> ModelInfo:
         vocab_size=int(cfg["vocab_size"]), max_context=int(cfg["max_context"]),
         eos_ids=tuple(int(e) for e in cfg["eos_ids"]),
         output_tokens=np.array([int(t) for t in out.split(",")], dtype=np.int64) if out else None,
+        kv_dtype=_KV_TYPES[next(i.type for i in session.get_inputs() if i.name == "past_key.0")],
     )

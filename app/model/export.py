@@ -18,11 +18,15 @@ Graph inputs / outputs (B = batch, T = new tokens, P = cached tokens or the KV b
     input_ids             int64   [B, T]
     seqlens_k             int32   [B]        tokens in the cache after this step, minus one
     total_sequence_length int32   []         max over the batch of (seqlens_k + 1)
-    past_key.{i}          float32 [B, 1, P, 256]   one per layer (kv_heads=1, head_dim=256)
-    past_value.{i}        float32 [B, 1, P, 256]
+    past_key.{i}          KV      [B, 1, P, 256]   one per layer (kv_heads=1, head_dim=256)
+    past_value.{i}        KV      [B, 1, P, 256]   KV = float16 (the app's build) or float32
  -> logits                float32 [B, V']    the LAST position only; V' = len(keep_tokens) or the vocab
-    present_key.{i}       float32 [B, 1, P', 256]  P' = P + T, or P when the caller binds the same
-    present_value.{i}     float32 [B, 1, P', 256]  buffer to past and present (preallocated KV cache)
+    present_key.{i}       KV      [B, 1, P', 256]  P' = P + T, or P when the caller binds the same
+    present_value.{i}     KV      [B, 1, P', 256]  buffer to past and present (preallocated KV cache)
+
+With a float16 cache, attention runs in float16 (q, k, v and the rotary tables are cast
+in, its output cast back): the cache takes half the memory and ONNX Runtime's CPU
+GroupQueryAttention reads half the bytes per step (docs/benchmarks.md measures both).
 
 The tied 262k x 640 embedding is one initializer: the input Gather reads it and the output
 Gemm (transB) multiplies by it, or by a Slice of its first rows, which hold the
@@ -161,7 +165,10 @@ def _head_norm(g: _Graph, x: str, heads: int, weight: str, eps: float) -> str:
     return x
 
 
-def _rope_tables(g: _Graph, model: Any, max_context: int) -> None:
+KV_DTYPES = {"float32": TensorProto.FLOAT, "float16": TensorProto.FLOAT16}
+
+
+def _rope_tables(g: _Graph, model: Any, max_context: int, kv_type: int) -> None:
     """cos_/sin_{global,local} [max_context, head_dim/2] as ops on constants: ONNX Runtime folds
     them into tables when it loads the model, so the file stores 2 x 128 floats, not 17 MB.
     Same arithmetic as transformers' Gemma3RotaryEmbedding: fp32 position * inv_freq, cos, sin."""
@@ -175,16 +182,21 @@ def _rope_tables(g: _Graph, model: Any, max_context: int) -> None:
         scaling = float(rotary.attention_scaling)
         for fn in ("Cos", "Sin"):
             name = f"{fn.lower()}_{kind}"
-            if scaling == 1.0:
-                g.op(fn, [freqs], outputs=[name])
-            else:
-                (raw,) = g.op(fn, [freqs])
-                g.op("Mul", [raw, g.const(f"rope_scale_{kind}", np.array(scaling, np.float32))], outputs=[name])
+            (table,) = g.op(fn, [freqs])
+            if scaling != 1.0:
+                (table,) = g.op("Mul", [table, g.const(f"rope_scale_{kind}", np.array(scaling, np.float32))])
+            g.op("Cast", [table], outputs=[name], to=kv_type)  # GQA wants them in the cache's type
 
 
-def build_graph(model: Any, *, keep_tokens: Sequence[int] | None = None, max_context: int = 8192) -> onnx.ModelProto:
-    """The fp32 ONNX model of `model` (a transformers Gemma3ForCausalLM) as described above."""
+def build_graph(model: Any, *, keep_tokens: Sequence[int] | None = None, max_context: int = 8192,
+                kv_dtype: str = "float32") -> onnx.ModelProto:
+    """The ONNX model of `model` (a transformers Gemma3ForCausalLM) as described above:
+    fp32 weights, the KV cache (and attention) in `kv_dtype`."""
     s = GemmaShape.from_config(model.config)
+    if kv_dtype not in KV_DTYPES:
+        raise ValueError(f"kv_dtype must be one of {', '.join(KV_DTYPES)}, not {kv_dtype!r}.")
+    kv_type = KV_DTYPES[kv_dtype]
+    half = kv_type != TensorProto.FLOAT
     sd = {k: v for k, v in model.state_dict().items()}
     g = _Graph()
     p = "model."  # transformers' prefix for the decoder stack
@@ -210,7 +222,7 @@ def build_graph(model: Any, *, keep_tokens: Sequence[int] | None = None, max_con
         position[order] = np.arange(s.vocab_size, dtype=np.int32)  # token -> row
         (ids,) = g.op("Gather", [g.const("token_rows", position), "input_ids"], axis=0)
     g.const("embed_table", table)
-    _rope_tables(g, model, max_context)
+    _rope_tables(g, model, max_context, kv_type)
     g.const("last_index", np.array([-1], dtype=np.int64))
     q_size, kv_size = s.heads * s.head_dim, s.kv_heads * s.head_dim
     g.const("qkv_split", np.array([q_size, kv_size, kv_size], dtype=np.int64))
@@ -238,6 +250,8 @@ def build_graph(model: Any, *, keep_tokens: Sequence[int] | None = None, max_con
         q, k, v = g.op("Split", [qkv, "qkv_split"], n_out=3, axis=-1)
         q = _head_norm(g, q, s.heads, g.const(f"l{i}.q_norm", norm_w(L + "self_attn.q_norm.weight")), s.eps)
         k = _head_norm(g, k, s.kv_heads, g.const(f"l{i}.k_norm", norm_w(L + "self_attn.k_norm.weight")), s.eps)
+        if half:
+            q, k, v = (g.op("Cast", [t], to=kv_type)[0] for t in (q, k, v))
         rope = "local" if s.sliding[i] else "global"
         attn, _, _ = g.op(
             "GroupQueryAttention",
@@ -249,6 +263,8 @@ def build_graph(model: Any, *, keep_tokens: Sequence[int] | None = None, max_con
             local_window_size=s.sliding_window if s.sliding[i] else -1,
         )
         outputs += [f"present_key.{i}", f"present_value.{i}"]
+        if half:
+            (attn,) = g.op("Cast", [f"attn_{i}"], to=TensorProto.FLOAT)
         if i == s.layers - 1:  # only the last position feeds the logits: drop the rest early
             (attn,) = g.op("Gather", [attn, "last_index"], axis=1)  # [B,1,H*D]
             (h,) = g.op("Gather", [h, "last_index"], axis=1)
@@ -285,11 +301,11 @@ def build_graph(model: Any, *, keep_tokens: Sequence[int] | None = None, max_con
         helper.make_tensor_value_info("total_sequence_length", TensorProto.INT32, []),
     ]
     for i in range(s.layers):
-        inputs += [helper.make_tensor_value_info(f"past_key.{i}", TensorProto.FLOAT, kv),
-                   helper.make_tensor_value_info(f"past_value.{i}", TensorProto.FLOAT, kv)]
+        inputs += [helper.make_tensor_value_info(f"past_key.{i}", kv_type, kv),
+                   helper.make_tensor_value_info(f"past_value.{i}", kv_type, kv)]
     out_vocab = len(keep_tokens) if keep_tokens is not None else s.vocab_size
     graph_outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", out_vocab])]
-    graph_outputs += [helper.make_tensor_value_info(n, TensorProto.FLOAT, kv_out) for n in outputs]
+    graph_outputs += [helper.make_tensor_value_info(n, kv_type, kv_out) for n in outputs]
 
     graph = helper.make_graph(g.nodes, "gemma3_decoder", inputs, graph_outputs, g.inits)
     model_proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid(MS, 1)],
@@ -332,7 +348,7 @@ def save_model(model_proto: onnx.ModelProto, path: Path, *, align: int = 4096) -
 
 
 def export_onnx(model: Any, out_dir: Path, *, keep_tokens: Sequence[int] | None = None,
-                max_context: int = 8192) -> Path:
+                max_context: int = 8192, kv_dtype: str = "float32") -> Path:
     """Export `model` (transformers Gemma3ForCausalLM, fp32) to `out_dir/model.onnx` (+ .data).
 
     Args:
@@ -341,6 +357,7 @@ def export_onnx(model: Any, out_dir: Path, *, keep_tokens: Sequence[int] | None 
         keep_tokens: token ids whose logits the graph computes (all of them if None). The
             tokenizer and input vocabulary are unchanged; the engine maps columns back to ids.
         max_context: longest sequence (prompt + answer) the rotary tables cover.
+        kv_dtype: "float32" (matches PyTorch to rounding) or "float16" (half the cache memory).
     Returns:
         The path of the fp32 `model.onnx`.
     """
@@ -348,4 +365,5 @@ def export_onnx(model: Any, out_dir: Path, *, keep_tokens: Sequence[int] | None 
         keep_tokens = sorted(set(int(t) for t in keep_tokens))
         if keep_tokens[0] < 0 or keep_tokens[-1] >= model.config.vocab_size:
             raise ValueError(f"keep_tokens must be ids in [0, {model.config.vocab_size}).")
-    return save_model(build_graph(model, keep_tokens=keep_tokens, max_context=max_context), Path(out_dir) / MODEL_FILE)
+    graph = build_graph(model, keep_tokens=keep_tokens, max_context=max_context, kv_dtype=kv_dtype)
+    return save_model(graph, Path(out_dir) / MODEL_FILE)
