@@ -168,24 +168,28 @@ def _head_norm(g: _Graph, x: str, heads: int, weight: str, eps: float) -> str:
 KV_DTYPES = {"float32": TensorProto.FLOAT, "float16": TensorProto.FLOAT16}
 
 
-def _rope_tables(g: _Graph, model: Any, max_context: int, kv_type: int) -> None:
+def _rope_tables(g: _Graph, model: Any, max_context: int, kv_type: int) -> dict[str, str]:
     """cos_/sin_{global,local} [max_context, head_dim/2] as ops on constants: ONNX Runtime folds
     them into tables when it loads the model, so the file stores 2 x 128 floats, not 17 MB.
-    Same arithmetic as transformers' Gemma3RotaryEmbedding: fp32 position * inv_freq, cos, sin."""
+    Same arithmetic as transformers' Gemma3RotaryEmbedding: fp32 position * inv_freq, cos, sin.
+    Returns {"cos_local": tensor name, ...}, the tables in the cache's type (what GQA wants)."""
     (pos,) = g.op("Range", [g.const("rope_start", np.array(0, np.float32)),
                             g.const("rope_limit", np.array(max_context, np.float32)),
                             g.const("rope_delta", np.array(1, np.float32))])
     (pos,) = g.op("Unsqueeze", [pos, g.const("rope_axis", np.array([1], np.int64))])  # [P, 1]
+    tables = {}
     for kind, rotary in (("global", model.model.rotary_emb), ("local", model.model.rotary_emb_local)):
         inv_freq = rotary.inv_freq.detach().float().numpy()[None, :]  # [1, D/2]
         (freqs,) = g.op("Mul", [pos, g.const(f"inv_freq_{kind}", inv_freq)])  # [P, D/2]
         scaling = float(rotary.attention_scaling)
         for fn in ("Cos", "Sin"):
-            name = f"{fn.lower()}_{kind}"
             (table,) = g.op(fn, [freqs])
             if scaling != 1.0:
                 (table,) = g.op("Mul", [table, g.const(f"rope_scale_{kind}", np.array(scaling, np.float32))])
-            g.op("Cast", [table], outputs=[name], to=kv_type)  # GQA wants them in the cache's type
+            if kv_type != TensorProto.FLOAT:
+                (table,) = g.op("Cast", [table], to=kv_type)
+            tables[f"{fn.lower()}_{kind}"] = table
+    return tables
 
 
 def build_graph(model: Any, *, keep_tokens: Sequence[int] | None = None, max_context: int = 8192,
@@ -222,7 +226,7 @@ def build_graph(model: Any, *, keep_tokens: Sequence[int] | None = None, max_con
         position[order] = np.arange(s.vocab_size, dtype=np.int32)  # token -> row
         (ids,) = g.op("Gather", [g.const("token_rows", position), "input_ids"], axis=0)
     g.const("embed_table", table)
-    _rope_tables(g, model, max_context, kv_type)
+    rope_tables = _rope_tables(g, model, max_context, kv_type)
     g.const("last_index", np.array([-1], dtype=np.int64))
     q_size, kv_size = s.heads * s.head_dim, s.kv_heads * s.head_dim
     g.const("qkv_split", np.array([q_size, kv_size, kv_size], dtype=np.int64))
@@ -256,7 +260,7 @@ def build_graph(model: Any, *, keep_tokens: Sequence[int] | None = None, max_con
         attn, _, _ = g.op(
             "GroupQueryAttention",
             [q, k, v, f"past_key.{i}", f"past_value.{i}", "seqlens_k", "total_sequence_length",
-             f"cos_{rope}", f"sin_{rope}"],
+             rope_tables[f"cos_{rope}"], rope_tables[f"sin_{rope}"]],
             outputs=[f"attn_{i}", f"present_key.{i}", f"present_value.{i}"], domain=MS,
             num_heads=s.heads, kv_num_heads=s.kv_heads, scale=s.scaling, do_rotary=1, rotary_interleaved=0,
             # HF's window of W keys includes the query itself; ORT counts keys left of it.
