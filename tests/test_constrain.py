@@ -394,6 +394,18 @@ def test_a_call_ends_the_reply_or_starts_another_call(catalog_grammar, gemma_tok
     assert "All good" not in decoded.text
 
 
+
+def test_a_call_written_again_ends_the_reply_and_is_proposed_once(catalog_grammar):
+    """A looping model (the same call line over and over) is stopped after the first repeat."""
+    line = render_call(ToolCall("create_event", {"title": "Standup", "start": "tomorrow 9am"}))
+    next_logits, wanted = steer(catalog_grammar, "\n".join([line] * 6), noise=0.5)
+    decoded = decode(catalog_grammar, next_logits, np.random.default_rng(0))
+    assert decoded.finished and decoded.text.split("<end_of_turn>")[0] == f"{line}\n{line}"
+    assert parse_reply(decoded.text).calls == (ToolCall("create_event", {"title": "Standup", "start": "tomorrow 9am"}),)
+    other = render_call(ToolCall("create_event", {"title": "Standup", "start": "friday 9am"}))
+    next_logits, _ = steer(catalog_grammar, f"{line}\n{other}", noise=0.5)
+    assert len(parse_reply(decode(catalog_grammar, next_logits, np.random.default_rng(0)).text).calls) == 2
+
 # -- the processor's contract with the engine ----------------------------------------
 
 

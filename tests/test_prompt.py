@@ -56,6 +56,13 @@ def test_parse_plain_text_and_several_calls():
     assert [c.name for c in reply.calls] == ["system_status", "list_processes"]
 
 
+def test_the_same_call_twice_in_one_reply_is_proposed_once():
+    """Approving both would run it twice (two identical events); calls that differ all stay."""
+    reply = parse_reply('call:create_folder{"path": "~/a"}\ncall:create_folder{"path": "~/b"}\n'
+                        'call:create_folder{"path": "~/a"}<end_of_turn>')
+    assert [c.arguments["path"] for c in reply.calls] == ["~/a", "~/b"]
+
+
 @pytest.mark.parametrize("bad", ['call:read_file{"path": "~/a.txt"', "call:read_file[1]", 'call:read_file["x"]', "call:{}"])
 def test_parse_malformed_call_is_a_clear_error(bad):
     with pytest.raises(ParseError, match="tool call|arguments"):

@@ -6,7 +6,8 @@ an argument or writes a number as text; under this constraint it cannot: once a 
 starts with `call:`, only the given tools' names, their own argument names (each at most
 once, in any order, the required ones present) and values of the right JSON type can be
 generated, spaced exactly as `json.dumps(args, ensure_ascii=False)` spaces them (the
-training format). After a call comes a newline and another call, or `<end_of_turn>`.
+training format). After a call comes a newline and another call, or `<end_of_turn>`; a call
+written a second time ends the reply (a small model that repeats itself tends to loop).
 Words are left alone, except that no line of them may start with `call:`: parse_reply
 would read such a reply as calls, or a reader as a call that did not parse.
 
@@ -368,10 +369,15 @@ class _LineState:
         self.head = b""  # the reply, until it is known to be words or calls
         self.words = False
         self.calls = False
-        self.line = b""  # once it is words: the current line
+        self.line = b""  # once it is words: the current line; once calls: the current call line
+        self.finished: set[bytes] = set()  # once calls: the call lines already ended by a newline
 
     def add(self, data: bytes) -> None:
-        if self.calls or not data:
+        if not data:
+            return
+        if self.calls:
+            *ended, self.line = (self.line + data).split(b"\n")
+            self.finished.update(ended)
             return
         if not self.words:
             self.head += data
@@ -380,6 +386,7 @@ class _LineState:
                 return  # inside a multi-byte character
             if text.startswith(CALL_PREFIX):
                 self.calls = True
+                self.line, self.head = self.head, b""
                 return
             if text.lstrip(_SPACE) in self._PARTS:
                 return  # may still become a call (or words)
@@ -387,6 +394,10 @@ class _LineState:
             data, self.head = self.head, b""
         cut = data.rfind(b"\n")
         self.line = data[cut + 1:] if cut >= 0 else self.line + data
+
+    def repeats_a_call(self) -> bool:
+        """The current call line is, byte for byte, one already written: a complete call again."""
+        return self.calls and self.line in self.finished
 
     def key(self) -> tuple[str, str] | None:
         if self.calls:
@@ -457,7 +468,10 @@ class CallProcessor:
 
     def _mask(self) -> _Mask:
         grammar = self._grammar
-        if self._matcher.is_stopped():
+        # A small model that starts writing the same call again tends to loop until the token
+        # budget cuts the reply off unreadable; end the reply there instead (parse_reply then
+        # proposes the call once).
+        if self._matcher.is_stopped() or self._state.repeats_a_call():
             return grammar._only_end
         key = self._state.key()
         if key is None:

@@ -50,5 +50,7 @@ def parse_reply(raw: str) -> Reply:
             raise ParseError(f"The arguments of {name} are not valid JSON ({exc.msg}): {args_text[:200]!r}") from None
         if not isinstance(args, dict):
             raise ParseError(f"The arguments of {name} must be an object, got {args_text[:200]!r}")
-        calls.append(ToolCall(name, args))
+        call = ToolCall(name, args)
+        if call not in calls:  # the same call twice in one reply would run twice: it is proposed once
+            calls.append(call)
     return Reply(tuple(calls), "", raw)
