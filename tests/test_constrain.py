@@ -177,8 +177,8 @@ def check_reply(decoded: Decoded, validate) -> tuple[ToolCall, ...]:
     reply = parse_reply(decoded.text)
     body = decoded.text.split(END, 1)[0]
     if reply.calls:
-        lines = body.split("\n")
-        assert len(lines) == len(reply.calls), body
+        lines = list(dict.fromkeys(body.split("\n")))  # a repeated call is proposed once
+        assert len(lines) == len(reply.calls) and len(body.split("\n")) <= len(lines) + 1, body
         for line, call in zip(lines, reply.calls):
             validate(call)
             assert skeleton(line) == skeleton(render_call(call)), line
