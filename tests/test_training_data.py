@@ -166,6 +166,23 @@ def test_a_from_to_request_becomes_a_start_and_a_length():
         assert args["duration_minutes"] == _minutes(end) - _minutes(start), text
 
 
+
+def test_duration_requests_all_carry_the_spoken_length_in_minutes():
+    """Each `duration` example says a length, and its call holds that length in minutes."""
+    from training.data.catalog_gen import DURATION_KEYS, duration_examples
+
+    spoken = {"an hour and a quarter": 75, "half an hour": 30, "2 hours 30 minutes": 150, "1 hour 15 minutes": 75,
+              "three hours": 180, "1h45": 105}
+    seen = set()
+    for ex in duration_examples(random.Random(3), Catalog.builtin(), 300):
+        request = ex.conv.messages[-1].content
+        (minutes,) = [c.arguments[k] for c in ex.answer.calls for k in DURATION_KEYS if k in c.arguments]
+        for words, value in spoken.items():
+            if f" {words}" in request and not re.search(r"\d[ap]m\b.*(to|until|-)", request):
+                assert minutes == value, request
+                seen.add(words)
+    assert len(seen) >= 4
+
 def test_intended_values_not_dictation_in_arguments(built):
     for ex in built[0]:
         if ex.source in ("catalog", "chain", "followup"):
