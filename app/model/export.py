@@ -19,14 +19,14 @@ Graph inputs / outputs (B = batch, T = new tokens, P = cached tokens or the KV b
     seqlens_k             int32   [B]        tokens in the cache after this step, minus one
     total_sequence_length int32   []         max over the batch of (seqlens_k + 1)
     past_key.{i}          KV      [B, 1, P, 256]   one per layer (kv_heads=1, head_dim=256)
-    past_value.{i}        KV      [B, 1, P, 256]   KV = float16 (the app's build) or float32
+    past_value.{i}        KV      [B, 1, P, 256]   KV = float32 (the app's build) or float16
  -> logits                float32 [B, V']    the LAST position only; V' = len(keep_tokens) or the vocab
     present_key.{i}       KV      [B, 1, P', 256]  P' = P + T, or P when the caller binds the same
     present_value.{i}     KV      [B, 1, P', 256]  buffer to past and present (preallocated KV cache)
 
 With a float16 cache, attention runs in float16 (q, k, v and the rotary tables are cast
-in, its output cast back): the cache takes half the memory and ONNX Runtime's CPU
-GroupQueryAttention reads half the bytes per step (docs/benchmarks.md measures both).
+in, its output cast back) and the cache takes half the memory; on the whole model ONNX
+Runtime's CPU kernels were slower with it (docs/benchmarks.md), so the app builds float32.
 
 The tied 262k x 640 embedding is one initializer: the input Gather reads it and the output
 Gemm (transB) multiplies by it, or by a Slice of its first rows, which hold the
