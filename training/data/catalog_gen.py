@@ -266,6 +266,9 @@ def b_search_files(rng, ctx) -> Built:
         folder = folder_in(rng, ctx.folders)
         args["folder"] = folder
         text += f" in {say_folder(rng, folder)}"
+    elif r < 0.7:  # everywhere is no folder: run 7 wrote folder "~/Folder" for "in all my folders"
+        text += rng.choice((" in all my folders", " anywhere", " everywhere", " across all my files",
+                            " wherever it is", " in any folder"))
     if rng.random() < 0.2:
         n = rng.choice((1, 2, 3, 7, 14, 30))
         args["modified_within_days"] = n
