@@ -288,8 +288,10 @@ def _path(rng, ctx, exts=EXTS) -> tuple[str, str]:
 
 def b_read_file(rng, ctx) -> Built:
     sp, path = _path(rng, ctx, TEXT_EXTS)
+    # "what did I write in" is a read, not a write (run 7 called write_file for it)
     text = rng.choice((f"read {sp}", f"show me what's in {sp}", f"what does {sp} say", f"print {sp}",
-                       f"open and read {sp} to me", f"cat {sp}"))
+                       f"open and read {sp} to me", f"cat {sp}", f"what did I write in {sp}",
+                       f"what did I put in {sp}", f"remind me what {sp} says", f"what's written in {sp}"))
     return text, call("read_file", path=path), "files"
 
 
