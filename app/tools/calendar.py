@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from app.calls import ToolResult, UndoRecord
 from app.tools.base import Description, ToolContext, ToolFailed
 from app.tools.calendar_store import CalendarStore, Event, events_text
-from app.tools.timeparse import When, format_day, format_span, parse_when, resolve_span
+from app.tools.timeparse import When, format_day, format_span, format_stamp, parse_when, resolve_span
 
 DEFAULT_DURATION = 60
 MAX_DURATION_MINUTES = 14 * 24 * 60
@@ -32,15 +32,11 @@ def _when(ctx: ToolContext, expr: str) -> When:
         raise ToolFailed(str(exc)) from None
 
 
-def _stamp(dt: datetime) -> str:
-    return dt.strftime("%Y-%m-%d %H:%M")
-
-
 def _event_output(event: Event, now: datetime) -> dict[str, object]:
     item: dict[str, object] = {
         "title": event.title,
-        "start": event.start.strftime("%Y-%m-%d") if event.all_day else _stamp(event.start),
-        "end": (event.end - timedelta(days=1)).strftime("%Y-%m-%d") if event.all_day else _stamp(event.end),
+        "start": event.start.strftime("%Y-%m-%d") if event.all_day else format_stamp(event.start),
+        "end": (event.end - timedelta(days=1)).strftime("%Y-%m-%d") if event.all_day else format_stamp(event.end),
         "when": _span_text(event, now),
     }
     if event.all_day:
@@ -90,7 +86,8 @@ def list_events(ctx: ToolContext, start: str, end: str | None = None) -> ToolRes
     text = f"{len(events)} event{'s' if len(events) != 1 else ''} {when}" if events else f"No events {when}"
     return ToolResult(
         ok=True,
-        output={"from": _stamp(begin), "to": _stamp(finish), "events": [_event_output(e, now) for e in events]},
+        output={"from": format_stamp(begin), "to": format_stamp(finish),
+                "events": [_event_output(e, now) for e in events]},
         text=text,
     )
 
@@ -355,7 +352,7 @@ def find_free_time(ctx: ToolContext, day: str, duration_minutes: int | None = No
             slots.append((cursor, finish))
     output: dict[str, object] = {
         "duration_minutes": minutes,
-        "slots": [{"start": _stamp(a), "end": _stamp(b), "when": format_span(a, b, now)} for a, b in slots],
+        "slots": [{"start": format_stamp(a), "end": format_stamp(b), "when": format_span(a, b, now)} for a, b in slots],
     }
     if all_day:
         output["all_day_events"] = [e.title for e in dict.fromkeys(all_day)]

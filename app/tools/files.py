@@ -24,6 +24,7 @@ from app.calls import ToolResult, UndoRecord
 from app.tools import trash as trashcan
 from app.tools.base import Description, ToolContext, ToolFailed
 from app.tools.opener import open_path as _open
+from app.tools.timeparse import format_stamp
 
 MAX_LIST_ENTRIES = 200
 MAX_SEARCH_RESULTS = 100
@@ -43,7 +44,7 @@ def _show(ctx: ToolContext, path: Path) -> str:
 
 
 def _when(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")
+    return format_stamp(datetime.fromtimestamp(timestamp))
 
 
 def _kind(path: Path) -> str:

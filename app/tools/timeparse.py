@@ -208,6 +208,11 @@ def has_time_of_day(expr: str) -> bool:
         return False  # "25:00": not a time of day (resolve_time says why)
 
 
+def format_stamp(dt: datetime) -> str:
+    """'2026-11-27 12:30': how tool outputs write a time (the model reads and copies these)."""
+    return f"{dt:%Y-%m-%d %H:%M}"
+
+
 def format_day(d: date, now: datetime | None = None) -> str:
     """'Fri 27 Nov' (with the year when it is not `now`'s year)."""
     text = f"{d:%a} {d.day} {d:%b}"

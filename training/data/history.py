@@ -10,13 +10,13 @@ hand-made shapes that had drifted from them.
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from app.agent.loop import result_for_model
 from app.calls import ToolCall, ToolResult
 from app.prompt.render import Message, tool_result_text
 from app.tools.catalog import Catalog
-from app.tools.timeparse import format_span
+from app.tools.timeparse import format_span, format_stamp
 
 from training.data.catalog_gen import (BUILDERS, PROCS, STEMS, TITLES, b_list_directory, b_list_events,
                                        file_name, folder_in, polite, random_context, typo)
@@ -33,14 +33,10 @@ def _tool_turn(result) -> Message:
     return Message("tool", tool_result_text(result))
 
 
-def _stamp(dt: datetime) -> str:
-    return f"{dt:%Y-%m-%d %H:%M}"
-
-
 def _file_entry(rng, ctx, key: str, value: str) -> dict:
     """An entry as list_directory / search_files give it."""
     modified = ctx.now - timedelta(minutes=rng.randint(5, 90 * 24 * 60))
-    return {key: value, "type": "file", "modified": _stamp(modified), "size": rng.randint(200, 5_000_000)}
+    return {key: value, "type": "file", "modified": format_stamp(modified), "size": rng.randint(200, 5_000_000)}
 
 
 def _failed(error: str, **output) -> dict:
@@ -69,9 +65,9 @@ def _events(rng, ctx):
     for h in sorted(rng.sample(range(8, 19), rng.choice((0, 1, 2, 3)))):
         start = day.replace(hour=h)
         end = start + timedelta(minutes=rng.choice((30, 45, 60)))
-        events.append({"title": rng.choice(TITLES), "start": _stamp(start), "end": _stamp(end),
+        events.append({"title": rng.choice(TITLES), "start": format_stamp(start), "end": format_stamp(end),
                        "when": format_span(start, end, ctx.now)})
-    result = {"from": _stamp(day), "to": _stamp(day + timedelta(days=1)), "events": events}
+    result = {"from": format_stamp(day), "to": format_stamp(day + timedelta(days=1)), "events": events}
     if not events:
         text = rng.choice(("Nothing on your calendar then.", "You're free: no events then."))
     else:
@@ -165,7 +161,8 @@ def _done(rng, ctx):
     if tool == "create_event":
         start = ctx.now.replace(hour=15, minute=0)
         end = start + timedelta(minutes=a.get("duration_minutes", 60))
-        event = {"title": a["title"], "start": _stamp(start), "end": _stamp(end), "when": format_span(start, end, ctx.now)}
+        event = {"title": a["title"], "start": format_stamp(start), "end": format_stamp(end),
+                 "when": format_span(start, end, ctx.now)}
         result, text = {"created": event}, f"Done: {a['title']} is on your calendar."
     elif tool == "write_file":
         result = {"path": a["path"], "mode": a.get("mode", "create"), "bytes": len(a["content"].encode())}
