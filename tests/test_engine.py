@@ -213,7 +213,6 @@ def test_engine_matches_pytorch_greedy_over_a_long_prompt(tmp_path, tiny_gemma, 
     assert list(result.tokens) == out[0, len(ids):].tolist()
 
 
-
 def test_a_float16_cache_export_gets_float16_buffers_and_a_faithful_prefix_cache(tmp_path, tiny_gemma, tiny_model_dir):
     """The cache's type is read from the graph (bench.variants builds one in float16)."""
     import shutil
@@ -231,6 +230,7 @@ def test_a_float16_cache_export_gets_float16_buffers_and_a_faithful_prefix_cache
     engine.generate(prompt_for("something else first"), max_tokens=2, prefix=PREFIX)
     warm = engine.generate(prompt, max_tokens=8, prefix=PREFIX)
     assert warm.cached_tokens == len(engine.encode(PREFIX)) and warm.tokens == cold.tokens
+
 
 # -- streaming pieces, no model ------------------------------------------------------
 
