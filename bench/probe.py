@@ -26,14 +26,19 @@ def cold(model_dir: Path) -> dict:
 
 
 def rss(model_dir: Path, tokens: int, verify: bool = True) -> dict:
-    """Peak resident memory over load + a `tokens`-long prompt + 32 decoded tokens."""
+    """Peak resident memory of the app's model side: load, constrained decoding set up for
+    the catalog (as the app does at start), a `tokens`-long prompt and 32 tokens decoded
+    under the call grammar."""
     from app.engine import Engine
+    from app.engine.constrain import CallGrammar
+    from app.tools.catalog import Catalog
 
     from bench.texts import prompt_of_length
 
     engine = Engine.load(model_dir, verify=verify)
+    grammar = CallGrammar(engine.tokenizer, Catalog.builtin().tools)
     prompt = prompt_of_length(engine.tokenizer, tokens)
-    result = engine.generate(prompt, max_tokens=32, stop=())
+    result = engine.generate(prompt, max_tokens=32, processors=(grammar.processor(),))
     return {"peak_rss_mb": peak_rss_kb() / 1024, "context_tokens": result.prompt_tokens + result.new_tokens}
 
 

@@ -626,3 +626,22 @@ def test_forced_names_the_only_allowed_token_and_nothing_when_there_is_a_choice(
             seen_forced += 1
             assert allowed.tolist() == [forced], i
     assert seen_forced >= 1  # e.g. the rest of the tool name once no other granted name fits
+
+
+def test_llguidance_sees_the_vocabulary_as_it_would_from_the_tokenizer_json(catalog_grammar, gemma_tokenizer):
+    """The grammar's vocabulary view, built from our tokenizer object (no second parsed copy
+    of the tokenizer), has the same bytes, special tokens and tokenization as llguidance's own
+    reading of the tokenizer's JSON."""
+    import llguidance
+
+    ours = catalog_grammar._ll
+    end = gemma_tokenizer.token_to_id(END)
+    theirs = llguidance.LLTokenizer(gemma_tokenizer.to_str(), n_vocab=ours.vocab_size, eos_token=[end])
+    assert ours.vocab_size == theirs.vocab_size == gemma_tokenizer.get_vocab_size(with_added_tokens=True)
+    assert ours.eos_tokens == theirs.eos_tokens == [end]
+    ids = range(ours.vocab_size)
+    assert [ours.decode_bytes([i]) for i in ids] == [theirs.decode_bytes([i]) for i in ids]
+    assert [i for i in ids if ours.is_special_token(i)] == [i for i in ids if theirs.is_special_token(i)]
+    for text in ["Moved 3 files to ~/Documents/Über uns.", 'call:read_file{"path": "~/notes/€ plan.md"}\n',
+                 "<start_of_turn>model\n\n\n  tabs\tand <table> [multimodal] 12:30"]:
+        assert ours.tokenize_str(text) == theirs.tokenize_str(text)
