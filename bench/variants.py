@@ -1,4 +1,4 @@
-"""Build choices side by side: `python -m bench.variants [--out DIR]`.
+"""Build choices side by side: `python -m bench.variants [--out DIR] [--only TEXT]`.
 
 Exports the fine-tuned model (fp32 weights, the build's own export; once per KV-cache
 type) and quantizes it the ways `app.model.quantize` can, then measures each like
@@ -31,10 +31,13 @@ VARIANTS = {  # name -> (KV-cache type of the export, quantize_int8 options)
     "layers DynamicQuantizeMatMul, 8-bit table": ("float32", {"layers": "dynamic"}),
     "layers DynamicQuantizeMatMul, 4-bit table": ("float32", {"layers": "dynamic", "embed_bits": 4}),
     "shipped, float16 KV cache": ("float16", {"layers": "nbits"}),
+    "layers MatMulNBits, 4-bit table": ("float32", {"layers": "nbits", "embed_bits": 4}),
+    "layers MatMulNBits, 4-bit table in blocks of 32": ("float32", {"layers": "nbits", "embed_bits": 4,
+                                                                    "embed_block_size": 32}),
 }
 
 
-def build_variants(model_dir: Path, out: Path) -> dict[str, Path]:
+def build_variants(model_dir: Path, out: Path, variants: dict[str, tuple[str, dict]] = VARIANTS) -> dict[str, Path]:
     from app.model.build import _load_real_model, latin_output_tokens
     from app.model.export import export_onnx
     from app.model.gguf_source import base_gguf
@@ -47,10 +50,10 @@ def build_variants(model_dir: Path, out: Path) -> dict[str, Path]:
     model = _load_real_model(base_gguf(model_dir.parent), adapter_dir)
     keep = latin_output_tokens(tokenizer)
     exports = {kv: export_onnx(model, out / f"export-{kv}", keep_tokens=keep, kv_dtype=kv)
-               for kv in sorted({kv for kv, _ in VARIANTS.values()})}
+               for kv in sorted({kv for kv, _ in variants.values()})}
     del model
     dirs = {}
-    for i, (name, (kv, options)) in enumerate(VARIANTS.items()):
+    for i, (name, (kv, options)) in enumerate(variants.items()):
         target = out / f"v{i}"
         quantize_int8(exports[kv], target / MODEL_FILE, **options)
         shutil.copy(model_dir / TOKENIZER_FILE, target / TOKENIZER_FILE)
@@ -84,14 +87,17 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="deskmate-v1")
     ap.add_argument("--out", type=Path, default=None, help="where the variants go (default models/built/variants)")
+    ap.add_argument("--only", action="append", default=[], metavar="TEXT",
+                    help="measure only the variants whose name contains TEXT (repeatable)")
     args = ap.parse_args(argv)
+    chosen = {k: v for k, v in VARIANTS.items() if not args.only or any(t in k for t in args.only)}
     model_dir = AppPaths.for_user().models / args.model
     cache = model_dir.parent / "bench-cache" / f"fp32-{_weights_id(model_dir)}.json"
     if not cache.exists():
         raise SystemExit(f"No fp32 reference answers at {cache}: run `deskmate bench` first.")
     seed = repo_root().parent / "shared" / "data" / "seed"
     cases = [c for f in sorted(seed.glob("*.jsonl")) for c in load_cases(f)][::16]
-    dirs = build_variants(model_dir, args.out or model_dir.parent / "variants")
+    dirs = build_variants(model_dir, args.out or model_dir.parent / "variants", chosen)
     print("| Variant | Same greedy answer as fp32 | Prefill tok/s (500) | Decode tok/s | Decode after 2,000 "
           "| Peak RSS MB (2,000) | MB |\n|---|---|---|---|---|---|---|")
     for name, path in dirs.items():

@@ -645,3 +645,39 @@ def test_llguidance_sees_the_vocabulary_as_it_would_from_the_tokenizer_json(cata
     for text in ["Moved 3 files to ~/Documents/Über uns.", 'call:read_file{"path": "~/notes/€ plan.md"}\n',
                  "<start_of_turn>model\n\n\n  tabs\tand <table> [multimodal] 12:30"]:
         assert ours.tokenize_str(text) == theirs.tokenize_str(text)
+
+
+def test_a_list_that_loops_is_closed_and_the_call_still_parses(gemma_tokenizer):
+    """A model stuck repeating list items ([18, 16, 0, 0, 0, ...], as in BFCL) would run to the
+    token budget and leave an unreadable call; after six repeats the list gets no further `,`."""
+    tool = ToolSpec("stats.t_test", "Two-sample t test.", {"type": "dict", "properties": {
+        "a": {"type": "array", "items": {"type": "integer"}},
+        "b": {"type": "array", "items": {"type": "string"}}}, "required": ["a"]})
+    grammar = CallGrammar(gemma_tokenizer, [tool])
+    closers = [gemma_tokenizer.token_to_id(t) for t in ['"]}', '"]', '"', "]}", "]", "}"]] + [grammar.end_id]
+
+    def stuck(text: str):
+        """Wants `text` token by token; where the mask refuses, would rather close than anything else."""
+        wanted = gemma_tokenizer.encode(text).ids
+
+        def next_logits(step: int, out: list[int]) -> np.ndarray:
+            logits = np.zeros(grammar.vocab_size, dtype=np.float32)
+            logits[closers] = np.arange(50, 50 - len(closers), -1)
+            if out == wanted[:len(out)] and step < len(wanted):
+                logits[wanted[step]] = 100.0
+            return logits
+
+        decoded = decode(grammar, next_logits, np.random.default_rng(0))
+        assert decoded.finished, decoded.text
+        return parse_reply(decoded.text).calls
+
+    assert stuck('call:stats.t_test{"a": [18, 16' + ", 0" * 40) == (
+        ToolCall("stats.t_test", {"a": [18, 16] + [0] * 6}),)
+    # A run of two items loops the same way; a token like `",` ends mid-item.
+    assert stuck('call:stats.t_test{"a": [1], "b": ["67813"' + ', "71249", "67813"' * 20) == (
+        ToolCall("stats.t_test", {"a": [1], "b": ["67813"] + ["71249", "67813"] * 6}),)
+    # Lists of up to seven equal items, and text that repeats inside a string, are written as
+    # the model wants them.
+    for call in (ToolCall("stats.t_test", {"a": [0] * 7}), ToolCall("stats.t_test", {"a": [5, 5], "b": ["x"] * 7}),
+                 ToolCall("stats.t_test", {"a": [1], "b": ["0, " * 20 + "0"]})):
+        assert stuck(render_call(call) + END) == (call,)
