@@ -81,6 +81,13 @@ def run_bench(model_dir: Path, *, seed_dir: Path, threads: int | None = None, ag
     load_before = _load()
     repeats = 1 if quick else 3
     log(f"bench: {model_dir} on {cpu_model()}, {threads} threads (load {load_before})")
+    # Fresh processes first, before this one loads and runs anything: started after the
+    # speed and call measurements, the same RSS probe reported 570-688 MB where on its own
+    # it reports 537-608 (docs/benchmarks.md). Not pinned down: a second process holding
+    # the model, or having decoded with it, did not reproduce the difference.
+    log("cold start and peak memory (fresh processes)")
+    cold = ms.cold_start_s(model_dir, repeats)
+    rss = ms.peak_rss_mb(model_dir, 2000)
     engine = Engine.load(model_dir, threads=threads)
     catalog = Catalog.builtin()
     cases = [c for f in sorted(seed_dir.glob("*.jsonl")) for c in load_cases(f)]
@@ -94,9 +101,6 @@ def run_bench(model_dir: Path, *, seed_dir: Path, threads: int | None = None, ag
     log("request -> parsed call on the seed cases")
     timings = ms.call_timings(Assistant(engine), cases[::calls_every], catalog, log)
     with_call = [t.latency_s for t in timings if t.calls]
-    log("cold start and peak memory (fresh processes)")
-    cold = ms.cold_start_s(model_dir, repeats)
-    rss = ms.peak_rss_mb(model_dir, 2000)
     sizes = ms.sizes_mb(model_dir)
 
     prompt_ids = engine.encode(prompt_of_length(engine.tokenizer, 500))
