@@ -166,7 +166,6 @@ def test_a_from_to_request_becomes_a_start_and_a_length():
         assert args["duration_minutes"] == _minutes(end) - _minutes(start), text
 
 
-
 def test_duration_requests_all_carry_the_spoken_length_in_minutes():
     """Each `duration` example says a length, and its call holds that length in minutes."""
     from training.data.catalog_gen import DURATION_KEYS, duration_examples
@@ -182,6 +181,7 @@ def test_duration_requests_all_carry_the_spoken_length_in_minutes():
                 assert minutes == value, request
                 seen.add(words)
     assert len(seen) >= 4
+
 
 def test_intended_values_not_dictation_in_arguments(built):
     for ex in built[0]:

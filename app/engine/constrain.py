@@ -220,8 +220,16 @@ def _ll_tokenizer(tokenizer: Tokenizer) -> llguidance.LLTokenizer:
     return ll
 
 
+@lru_cache(maxsize=4)
+def _comma_tokens(tokenizer: Tokenizer) -> np.ndarray:
+    """Which tokens hold a `,` (a bool array): found once per tokenizer (~0.6 s), the first time a
+    list loops, without filling every grammar's token-bytes cache with the whole vocabulary."""
+    ll = _ll_tokenizer(tokenizer)
+    return np.array([b"," in ll.decode_bytes([t]) for t in range(ll.vocab_size)])
+
+
 def prepare(tokenizer: Tokenizer) -> None:
-    """Build llguidance's vocabulary view now (kept), so the first constrained reply does not wait ~2 s."""
+    """Build llguidance's vocabulary view now (kept), so the first constrained reply does not wait 3-5 s."""
     _ll_tokenizer(tokenizer)
 
 
@@ -284,17 +292,10 @@ class CallGrammar:
         # the same for this grammar; filled the first time each is needed.
         self._line_masks: dict[tuple[str, str], _Mask] = {}
         self._only_end = _Mask(allowed_ids=np.array([self.end_id]))
-        self._comma_tokens: np.ndarray | None = None
 
     def processor(self) -> "CallProcessor":
         """A fresh logits processor for one generation."""
         return CallProcessor(self)
-
-    def comma_tokens(self) -> np.ndarray:
-        """Which tokens hold a `,` (a bool array), found the first time a list loops (~0.6 s)."""
-        if self._comma_tokens is None:
-            self._comma_tokens = np.array([b"," in self._token_bytes[t] for t in range(self.vocab_size)])
-        return self._comma_tokens
 
     # -- grammar ---------------------------------------------------------------------
 
@@ -569,7 +570,7 @@ class CallProcessor:
         if self._matcher.is_stopped() or self._state.repeats_a_call():
             return grammar._only_end
         if self._state.loops_in_a_list():
-            return _Mask.compute(self._matcher, grammar.vocab_size).without(grammar.comma_tokens())
+            return _Mask.compute(self._matcher, grammar.vocab_size).without(_comma_tokens(grammar.tokenizer))
         key = self._state.key()
         if key is None:
             return _Mask.compute(self._matcher, grammar.vocab_size)
