@@ -34,6 +34,9 @@ VARIANTS = {  # name -> (KV-cache type of the export, quantize_int8 options)
     "layers MatMulNBits, 4-bit table": ("float32", {"layers": "nbits", "embed_bits": 4}),
     "layers MatMulNBits, 4-bit table in blocks of 32": ("float32", {"layers": "nbits", "embed_bits": 4,
                                                                     "embed_block_size": 32}),
+    "layers in blocks of 64, 8-bit table in blocks of 64": ("float32", {"layers": "nbits", "block_size": 64}),
+    "layers in blocks of 64, 8-bit table in blocks of 128": ("float32", {"layers": "nbits", "block_size": 64,
+                                                                         "embed_block_size": 128}),
 }
 
 

@@ -559,7 +559,7 @@ def test_engine_replies_under_the_constraint_always_parse(tiny_model_dir, gemma_
 
     engine = Engine.load(tiny_model_dir, threads=1)
     tools = CATALOG.for_groups(("files", "calendar")).tools
-    grammar = CallGrammar(engine.tokenizer, tools)
+    grammar = CallGrammar(engine.tokenizer, tools, engine.info.output_tokens)  # as the app builds it
     call_id, colon_id = gemma_tokenizer.token_to_id("call"), gemma_tokenizer.token_to_id(":")
     closers = [gemma_tokenizer.token_to_id(t) for t in ('"', '"}', "}", '",', END)]
 
@@ -585,6 +585,32 @@ def test_engine_replies_under_the_constraint_always_parse(tiny_model_dir, gemma_
             validate_catalog(call)
             assert call.name in {t.name for t in tools}
     assert finished >= 2
+
+
+def test_a_grammar_for_the_models_output_vocabulary_allows_exactly_the_producible_tokens(catalog_grammar, gemma_tokenizer):
+    """Tokens outside the graph's output vocabulary are never offered; among the others the
+    masks are those of the whole vocabulary, through words and calls alike."""
+    from app.model.build import latin_output_tokens
+
+    producible = np.array(latin_output_tokens(gemma_tokenizer))
+    outside = np.ones(catalog_grammar.vocab_size, dtype=bool)
+    outside[producible] = False
+    assert outside.sum() > 50_000
+    grammar = CallGrammar(gemma_tokenizer, CATALOG.tools, producible)
+    for text in ('call:move_path{"source": "~/a b.txt", "destination": "~/Docs/ünï.txt"}\ncall:system_status{}',
+                 "Sure: the file is in ~/Docs.\n  call it done?"):
+        tokens = gemma_tokenizer.encode(text, add_special_tokens=False).ids
+        assert not outside[tokens].any()
+        full, restricted = catalog_grammar.processor(), grammar.processor()
+        for processor in (full, restricted):
+            processor([], np.zeros(catalog_grammar.vocab_size, dtype=np.float32))  # no prompt tokens
+        for i in range(len(tokens) + 1):
+            want, got = full.allowed(), restricted.allowed()
+            assert not got[outside].any(), (text, i)
+            assert np.array_equal(got, want & ~outside), (text, i)
+            if i < len(tokens):
+                for processor in (full, restricted):
+                    processor(tokens[: i + 1], np.zeros(catalog_grammar.vocab_size, dtype=np.float32))
 
 
 def test_a_grantable_tool_can_be_named_and_becomes_a_request_for_the_grant(gemma_tokenizer):

@@ -16,6 +16,8 @@ import pytest
 
 from app.engine.detokenize import StopMatcher, StreamingDetokenizer
 from app.engine.engine import PREFILL_CHUNK, Engine, Generation
+from app.engine.kv import BIND_STEP
+from app.engine.rope import ROPE_STEP, Rope, rotary_tables
 from app.errors import DeskmateError, ModelCorrupt, ModelMissing
 from app.prompt.render import Context, Conversation, Message, render, render_prefix
 from app.tools.catalog import Catalog
@@ -195,7 +197,8 @@ def test_load_reports_missing_and_corrupt_models(tmp_path, tiny_model_dir):
 
 
 def test_engine_matches_pytorch_greedy_over_a_long_prompt(tmp_path, tiny_gemma, gemma_tokenizer):
-    """fp32 graph + engine (shared KV buffers, several prefill chunks) = PyTorch."""
+    """fp32 graph + engine (shared KV buffers, several prefill chunks, the local layer's
+    positions released once they leave its window of 8) = PyTorch."""
     torch = pytest.importorskip("torch")
     from app.engine.session import open_session
     from app.model.export import export_onnx
@@ -211,6 +214,13 @@ def test_engine_matches_pytorch_greedy_over_a_long_prompt(tmp_path, tiny_gemma, 
         out = tiny_gemma.generate(torch.tensor([ids]), max_new_tokens=8, do_sample=False,
                                   eos_token_id=list(info.eos_ids), pad_token_id=0)
     assert list(result.tokens) == out[0, len(ids):].tolist()
+    assert info.windows == (8, None)
+    # the graph saw only the positions in use, rounded up (ORT sizes its scratch by them),
+    # and rotary tables for as many
+    assert engine.rope.size == ROPE_STEP * -(-engine.kv.length // ROPE_STEP) < engine.kv.max_context
+    assert engine.kv.bound == BIND_STEP * -(-engine.kv.length // BIND_STEP) < engine.kv.max_context
+    assert not engine.kv.keys[0][:, :, :512].any() and not engine.kv.values[0][:, :, :512].any()
+    assert engine.kv.keys[1][:, :, :512].all()  # the global layer keeps every position
 
 
 def test_a_float16_cache_export_gets_float16_buffers_and_a_faithful_prefix_cache(tmp_path, tiny_gemma, tiny_model_dir):
@@ -233,6 +243,22 @@ def test_a_float16_cache_export_gets_float16_buffers_and_a_faithful_prefix_cache
 
 
 # -- streaming pieces, no model ------------------------------------------------------
+
+
+def test_rotary_tables_are_transformers_arithmetic_and_grow_in_steps(engine):
+    from app.engine.rope import RotaryTables
+
+    rope = Rope(np.array([1.0, 0.1, 1e-3], dtype=np.float32), scaling=0.5)
+    small, big = rotary_tables({"g": rope}, 3), rotary_tables({"g": rope}, 700)
+    freqs = np.arange(3, dtype=np.float32)[:, None] * rope.inv_freq[None, :]
+    assert np.allclose(small["rope_cos_g"], 0.5 * np.cos(freqs)) and np.allclose(small["rope_sin_g"], 0.5 * np.sin(freqs))
+    assert np.array_equal(big["rope_sin_g"][:3], small["rope_sin_g"]) and big["rope_cos_g"].shape == (700, 3)
+    tables = RotaryTables(engine.info.rope, np.float32, max_positions=1000)
+    binding = engine.session.io_binding()
+    tables.bind(binding, 10)
+    assert tables.size == ROPE_STEP
+    tables.bind(binding, ROPE_STEP + 1)
+    assert tables.size == 1000  # never past the context
 
 
 def test_detokenizer_never_splits_a_character(gemma_tokenizer):

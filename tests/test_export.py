@@ -15,6 +15,8 @@ torch = pytest.importorskip("torch")
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
+from app.engine.rope import rotary_tables  # noqa: E402
+from app.engine.session import read_info  # noqa: E402
 from app.model.export import META_CONFIG, META_OUTPUT_TOKENS, export_onnx, select_output_tokens  # noqa: E402
 from app.model.quantize import quantize_int8  # noqa: E402
 
@@ -53,11 +55,12 @@ def run_pieces(path: Path, pieces: list[list[int]]) -> list[np.ndarray]:
     kv = session.get_inputs()[3]
     dtype = np.float16 if kv.type == "tensor(float16)" else np.float32
     past = [np.zeros((1, kv.shape[1], 0, kv.shape[3]), dtype)] * (2 * layers)
+    tables = rotary_tables(read_info(session).rope, sum(map(len, pieces)), dtype)  # as the engine computes them
     seen, logits = 0, []
     for piece in pieces:
         seen += len(piece)
         feed = {"input_ids": np.array([piece], np.int64), "seqlens_k": np.array([seen - 1], np.int32),
-                "total_sequence_length": np.array(seen, np.int32)}
+                "total_sequence_length": np.array(seen, np.int32), **tables}
         feed.update({f"past_{kind}.{i}": past[2 * i + (kind == "value")] for i in range(layers) for kind in ("key", "value")})
         out = session.run(None, feed)
         logits.append(out[0][0])

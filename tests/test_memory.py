@@ -59,6 +59,37 @@ def test_a_kv_cache_for_the_whole_context_takes_memory_only_for_the_positions_us
         kv.check(8193)
 
 
+def test_release_gives_back_whole_pages_which_then_read_as_zeros():
+    a = memory.lazy_zeros((16, 1024, 256))  # 16 MB of float32, 1 MB per row
+    a[:] = 1.0
+    before = _rss_anon_mb()
+    freed = memory.release(a, 100, 8 * 1024 * 256 + 100)  # from inside the first page to past row 8
+    assert freed == 8 * MB - mmap.PAGESIZE  # the partial pages at both ends are kept
+    assert 6 < before - _rss_anon_mb() < 9
+    first_released = mmap.PAGESIZE // a.itemsize
+    assert a.flat[first_released - 1] == 1.0 and not a.flat[first_released:8 * 1024 * 256].any()
+    assert a[8].min() == 1.0
+    a[0] = 2.0  # released pages can be written again
+    assert a[0].min() == 2.0
+
+
+def test_a_kv_cache_releases_what_left_every_local_window_and_keeps_the_global_layers():
+    kv = KVCache(layers=2, kv_heads=2, head_dim=256, max_context=4096, windows=(512, None))
+    for buf in kv.keys + kv.values:
+        buf[:, :, :2000] = 0.5  # a 2,000-token prompt in every buffer
+    before = _rss_anon_mb()
+    kv.advance(2000)  # the next token reads positions 1488.. in the local layer
+    assert 5 < before - _rss_anon_mb() < 7  # 2 buffers x 2 heads x 1,488 KB (whole pages)
+    local, glob = kv.keys[0], kv.keys[1]
+    assert not local[:, :, :1488].any() and local[:, :, 1488:2000].min() == 0.5
+    assert not kv.values[0][:, 1, :1488].any() and kv.values[0][:, 1, 1488:2000].min() == 0.5
+    assert glob[:, :, :2000].min() == 0.5
+    kv.advance(2030)  # under RELEASE_STEP further: nothing more to do yet
+    assert local[:, :, 1488:2000].min() == 0.5
+    kv.reset()
+    assert kv.length == 0
+
+
 def _kernel() -> tuple[int, int]:
     major, minor = os.uname().release.split(".")[:2]
     return int(major), int("".join(ch for ch in minor if ch.isdigit()) or 0)

@@ -9,9 +9,12 @@ Three things would otherwise count against the app:
   (`page_out`). They are clean file pages: if touched again they come back from the
   page cache, so advising them out is always safe. Advised out only at the end, they
   raised the load peak by 60-110 MB (two measurements), so `paging_out` advises them
-  while the load runs.
+  while the load runs. Later, each prompt token reads its embedding row from the
+  mapping, and the kernel maps 64 KB around each row read: ~16 MB for a 2,000-token
+  prompt, unmapped after each prefill chunk (`unmap_pages`).
 - Buffers sized for the longest context (the KV cache) would be resident from the start
-  if allocated with numpy; `lazy_zeros` maps them so only the positions written count.
+  if allocated with numpy; `lazy_zeros` maps them so only the positions written count,
+  and `release` gives back the pages of positions no layer will read again.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+MADV_DONTNEED = 4  # anonymous pages: freed now, read back as zeros
 MADV_PAGEOUT = 21  # Linux >= 5.4: reclaim these pages now
 
 
@@ -44,24 +48,52 @@ def trim_heap() -> None:
         libc.malloc_trim(0)
 
 
-def page_out(path: Path) -> int:
-    """Advise the kernel to drop this process's resident pages of `path`'s mappings; bytes advised."""
+def mapped_ranges(path: Path, *, clean: bool = False) -> list[tuple[int, int]]:
+    """This process's mappings of `path` as (start, end) addresses; [] off Linux.
+
+    `clean`: only mappings holding no page of their own (smaps' "Anonymous: 0 kB"), which
+    are the file's bytes as on disk. ONNX Runtime maps the weights writable and private.
+    """
+    target = str(Path(path).resolve())
+    try:
+        lines = Path("/proc/self/smaps" if clean else "/proc/self/maps").read_text().splitlines()
+    except OSError:
+        return []
+    ranges: list[tuple[int, int]] = []
+    inside = False
+    for line in lines:
+        fields = line.split(maxsplit=5)
+        if fields and "-" in fields[0] and not fields[0].endswith(":"):  # a mapping's first line
+            inside = len(fields) == 6 and fields[5] == target
+            if inside:
+                ranges.append(tuple(int(x, 16) for x in fields[0].split("-")))  # type: ignore[arg-type]
+        elif inside and fields[0] == "Anonymous:" and fields[1] != "0":
+            ranges.pop()
+            inside = False
+    return ranges
+
+
+def _advise(ranges: list[tuple[int, int]], advice: int) -> int:
     libc = _libc()
     if libc is None:
         return 0
-    target = str(Path(path).resolve())
-    try:
-        maps = Path("/proc/self/maps").read_text().splitlines()
-    except OSError:
-        return 0
-    advised = 0
-    for line in maps:
-        fields = line.split(maxsplit=5)
-        if len(fields) == 6 and fields[5] == target:
-            start, end = (int(x, 16) for x in fields[0].split("-"))
-            if libc.madvise(ctypes.c_void_p(start), ctypes.c_size_t(end - start), MADV_PAGEOUT) == 0:
-                advised += end - start
-    return advised
+    done = 0
+    for start, end in ranges:
+        if libc.madvise(ctypes.c_void_p(start), ctypes.c_size_t(end - start), advice) == 0:
+            done += end - start
+    return done
+
+
+def page_out(path: Path) -> int:
+    """Advise the kernel to drop this process's resident pages of `path`'s mappings; bytes advised."""
+    return _advise(mapped_ranges(path), MADV_PAGEOUT)
+
+
+def unmap_pages(ranges: list[tuple[int, int]]) -> int:
+    """Stop counting the pages of file mappings (`mapped_ranges(path, clean=True)`) against
+    this process; they stay in the kernel's file cache, so reading them again is a
+    minor fault, not a disk read. Bytes advised."""
+    return _advise(ranges, MADV_DONTNEED)
 
 
 @contextmanager
@@ -96,3 +128,21 @@ def lazy_zeros(shape: tuple[int, ...], dtype=np.float32) -> np.ndarray:
     # Private, not mmap's default shared mapping: the pages are this process's own.
     flags = {"flags": mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS} if hasattr(mmap, "MAP_ANONYMOUS") else {}
     return np.frombuffer(mmap.mmap(-1, nbytes, **flags), dtype).reshape(shape)
+
+
+def release(array: np.ndarray, start: int, stop: int) -> int:
+    """Give back the whole pages of `array.flat[start:stop]`, an array made by `lazy_zeros`.
+
+    They read as zeros afterwards and take memory again only when written. Partial pages
+    at either end are kept. Returns the bytes released (0 where madvise is unavailable).
+    """
+    libc = _libc()
+    if libc is None or not array.flags.c_contiguous:
+        return 0
+    page = mmap.PAGESIZE
+    lo = array.ctypes.data + start * array.itemsize
+    hi = array.ctypes.data + stop * array.itemsize
+    lo, hi = -(-lo // page) * page, hi // page * page
+    if hi <= lo or libc.madvise(ctypes.c_void_p(lo), ctypes.c_size_t(hi - lo), MADV_DONTNEED) != 0:
+        return 0
+    return hi - lo

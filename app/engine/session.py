@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from app.engine.rope import Rope
+
 # Same keys as app.model.export writes (not imported: export is build-time code).
 META_CONFIG = "deskmate.config"
 META_OUTPUT_TOKENS = "deskmate.output_tokens"
@@ -33,6 +35,11 @@ class ModelInfo:
     eos_ids: tuple[int, ...]
     output_tokens: np.ndarray | None  # [V'] token id of each logits column, None = the whole vocab
     kv_dtype: np.dtype = np.dtype(np.float32)  # the cache's element type, as the graph declares it
+    # Per layer: positions left of the newest one its attention reads (None: all). Models
+    # built before recipe 3 do not say, and keep every position.
+    windows: tuple[int | None, ...] | None = None
+    # Rotary frequencies by kind, when the graph takes its rotary tables as inputs (recipe 3).
+    rope: dict[str, Rope] | None = None
 
     @property
     def output_size(self) -> int:
@@ -79,4 +86,8 @@ def read_info(session: ort.InferenceSession) -> ModelInfo:
         eos_ids=tuple(int(e) for e in cfg["eos_ids"]),
         output_tokens=np.array([int(t) for t in out.split(",")], dtype=np.int64) if out else None,
         kv_dtype=_KV_TYPES[next(i.type for i in session.get_inputs() if i.name == "past_key.0")],
+        windows=tuple(int(cfg["sliding_window"]) if local else None for local in cfg["sliding"])
+        if "sliding" in cfg else None,
+        rope={kind: Rope(np.array(r["inv_freq"], dtype=np.float32), float(r["scaling"]))
+              for kind, r in cfg["rope"].items()} if "rope" in cfg else None,
     )

@@ -20,6 +20,7 @@ Graph inputs / outputs (B = batch, T = new tokens, P = cached tokens or the KV b
     total_sequence_length int32   []         max over the batch of (seqlens_k + 1)
     past_key.{i}          KV      [B, 1, P, 256]   one per layer (kv_heads=1, head_dim=256)
     past_value.{i}        KV      [B, 1, P, 256]   KV = float32 (the app's build) or float16
+    rope_{cos,sin}_{global,local}  KV  [R, 128]     rotary tables for positions 0..R-1, R >= total
  -> logits                float32 [B, V']    the LAST position only; V' = len(keep_tokens) or the vocab
     present_key.{i}       KV      [B, 1, P', 256]  P' = P + T, or P when the caller binds the same
     present_value.{i}     KV      [B, 1, P', 256]  buffer to past and present (preallocated KV cache)
@@ -31,7 +32,9 @@ Runtime's CPU kernels were slower with it (docs/benchmarks.md), so the app build
 The tied 262k x 640 embedding is one initializer: the input Gather reads it and the output
 Gemm (transB) multiplies by it, or by a Slice of its first rows, which hold the
 `keep_tokens` (folded by ONNX Runtime at load time, so the file still holds one copy).
-Facts the engine needs ride in the model's metadata (`META_*`).
+Facts the engine needs ride in the model's metadata (`META_*`), among them the rotary
+frequencies: the engine computes the tables for the positions in use (app/engine/rope.py)
+rather than the graph holding them for the whole context (17 MB resident).
 """
 
 from __future__ import annotations
@@ -168,28 +171,17 @@ def _head_norm(g: _Graph, x: str, heads: int, weight: str, eps: float) -> str:
 KV_DTYPES = {"float32": TensorProto.FLOAT, "float16": TensorProto.FLOAT16}
 
 
-def _rope_tables(g: _Graph, model: Any, max_context: int, kv_type: int) -> dict[str, str]:
-    """cos_/sin_{global,local} [max_context, head_dim/2] as ops on constants: ONNX Runtime folds
-    them into tables when it loads the model, so the file stores 2 x 128 floats, not 17 MB.
-    Same arithmetic as transformers' Gemma3RotaryEmbedding: fp32 position * inv_freq, cos, sin.
-    Returns {"cos_local": tensor name, ...}, the tables in the cache's type (what GQA wants)."""
-    (pos,) = g.op("Range", [g.const("rope_start", np.array(0, np.float32)),
-                            g.const("rope_limit", np.array(max_context, np.float32)),
-                            g.const("rope_delta", np.array(1, np.float32))])
-    (pos,) = g.op("Unsqueeze", [pos, g.const("rope_axis", np.array([1], np.int64))])  # [P, 1]
-    tables = {}
+def _rope(model: Any) -> dict[str, dict[str, Any]]:
+    """The rotary embeddings' inverse frequencies and scaling, by kind ("global", "local"):
+    the engine computes the tables from them as transformers' Gemma3RotaryEmbedding does."""
+    rope = {}
     for kind, rotary in (("global", model.model.rotary_emb), ("local", model.model.rotary_emb_local)):
-        inv_freq = rotary.inv_freq.detach().float().numpy()[None, :]  # [1, D/2]
-        (freqs,) = g.op("Mul", [pos, g.const(f"inv_freq_{kind}", inv_freq)])  # [P, D/2]
-        scaling = float(rotary.attention_scaling)
-        for fn in ("Cos", "Sin"):
-            (table,) = g.op(fn, [freqs])
-            if scaling != 1.0:
-                (table,) = g.op("Mul", [table, g.const(f"rope_scale_{kind}", np.array(scaling, np.float32))])
-            if kv_type != TensorProto.FLOAT:
-                (table,) = g.op("Cast", [table], to=kv_type)
-            tables[f"{fn.lower()}_{kind}"] = table
-    return tables
+        inv_freq = rotary.inv_freq.detach().float().numpy()
+        rope[kind] = {"inv_freq": [float(f) for f in inv_freq], "scaling": float(rotary.attention_scaling)}
+    return rope
+
+
+ROPE_INPUTS = tuple(f"rope_{fn}_{kind}" for kind in ("global", "local") for fn in ("cos", "sin"))
 
 
 def build_graph(model: Any, *, keep_tokens: Sequence[int] | None = None, max_context: int = 8192,
@@ -226,7 +218,6 @@ def build_graph(model: Any, *, keep_tokens: Sequence[int] | None = None, max_con
         position[order] = np.arange(s.vocab_size, dtype=np.int32)  # token -> row
         (ids,) = g.op("Gather", [g.const("token_rows", position), "input_ids"], axis=0)
     g.const("embed_table", table)
-    rope_tables = _rope_tables(g, model, max_context, kv_type)
     g.const("last_index", np.array([-1], dtype=np.int64))
     q_size, kv_size = s.heads * s.head_dim, s.kv_heads * s.head_dim
     g.const("qkv_split", np.array([q_size, kv_size, kv_size], dtype=np.int64))
@@ -260,7 +251,7 @@ def build_graph(model: Any, *, keep_tokens: Sequence[int] | None = None, max_con
         attn, _, _ = g.op(
             "GroupQueryAttention",
             [q, k, v, f"past_key.{i}", f"past_value.{i}", "seqlens_k", "total_sequence_length",
-             rope_tables[f"cos_{rope}"], rope_tables[f"sin_{rope}"]],
+             f"rope_cos_{rope}", f"rope_sin_{rope}"],
             outputs=[f"attn_{i}", f"present_key.{i}", f"present_value.{i}"], domain=MS,
             num_heads=s.heads, kv_num_heads=s.kv_heads, scale=s.scaling, do_rotary=1, rotary_interleaved=0,
             # HF's window of W keys includes the query itself; ORT counts keys left of it.
@@ -307,6 +298,8 @@ def build_graph(model: Any, *, keep_tokens: Sequence[int] | None = None, max_con
     for i in range(s.layers):
         inputs += [helper.make_tensor_value_info(f"past_key.{i}", kv_type, kv),
                    helper.make_tensor_value_info(f"past_value.{i}", kv_type, kv)]
+    inputs += [helper.make_tensor_value_info(name, kv_type, ["rope_positions", s.head_dim // 2])
+               for name in ROPE_INPUTS]
     out_vocab = len(keep_tokens) if keep_tokens is not None else s.vocab_size
     graph_outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", out_vocab])]
     graph_outputs += [helper.make_tensor_value_info(n, kv_type, kv_out) for n in outputs]
@@ -316,7 +309,8 @@ def build_graph(model: Any, *, keep_tokens: Sequence[int] | None = None, max_con
                                     producer_name="deskmate")
     meta = {
         "layers": s.layers, "kv_heads": s.kv_heads, "head_dim": s.head_dim, "vocab_size": s.vocab_size,
-        "max_context": max_context, "sliding_window": s.sliding_window, "bos_id": s.bos_id, "eos_ids": list(s.eos_ids),
+        "max_context": max_context, "sliding_window": s.sliding_window, "sliding": list(s.sliding),
+        "rope": _rope(model), "bos_id": s.bos_id, "eos_ids": list(s.eos_ids),
     }
     helper.set_model_props(model_proto, {
         META_CONFIG: json.dumps(meta),
@@ -360,7 +354,7 @@ def export_onnx(model: Any, out_dir: Path, *, keep_tokens: Sequence[int] | None 
         out_dir: folder to write into (created).
         keep_tokens: token ids whose logits the graph computes (all of them if None). The
             tokenizer and input vocabulary are unchanged; the engine maps columns back to ids.
-        max_context: longest sequence (prompt + answer) the rotary tables cover.
+        max_context: longest sequence (prompt + answer) the engine will run.
         kv_dtype: "float32" (matches PyTorch to rounding) or "float16" (half the cache memory).
     Returns:
         The path of the fp32 `model.onnx`.

@@ -31,7 +31,9 @@ BUILD_COMMAND = "deskmate model build"
 REBUILD_COMMAND = "deskmate model build --force"
 # The build recipe: bump when a change to the build steps (export, quantization,
 # tokenizer, kept tokens) changes what they produce, so existing models get rebuilt.
-RECIPE_VERSION = 2  # 2: layers as MatMulNBits (block-wise int8), was DynamicQuantizeMatMul
+# 2: layers as MatMulNBits (block-wise int8), was DynamicQuantizeMatMul
+# 3: the graph's metadata says which layers are local (the engine frees their old keys)
+RECIPE_VERSION = 3
 
 AdapterChoice = Literal["default", "explicit", "none"]
 
