@@ -15,8 +15,7 @@ import numpy as np
 import pytest
 
 from app.engine.detokenize import StopMatcher, StreamingDetokenizer
-from app.engine.engine import PREFILL_CHUNK, Engine, Generation
-from app.engine.kv import BIND_STEP
+from app.engine.engine import LONG_CONTEXT, PREFILL_CHUNK, Engine, Generation
 from app.engine.rope import ROPE_STEP, Rope, rotary_tables
 from app.errors import DeskmateError, ModelCorrupt, ModelMissing
 from app.prompt.render import Context, Conversation, Message, render, render_prefix
@@ -197,8 +196,9 @@ def test_load_reports_missing_and_corrupt_models(tmp_path, tiny_model_dir):
 
 
 def test_engine_matches_pytorch_greedy_over_a_long_prompt(tmp_path, tiny_gemma, gemma_tokenizer):
-    """fp32 graph + engine (shared KV buffers, several prefill chunks, the local layer's
-    positions released once they leave its window of 8) = PyTorch."""
+    """fp32 graph + engine (shared KV buffers, prefill chunks of both sizes, rotary tables
+    computed by the engine, the local layer's positions released once they leave its
+    window of 8) = PyTorch."""
     torch = pytest.importorskip("torch")
     from app.engine.session import open_session
     from app.model.export import export_onnx
@@ -206,19 +206,17 @@ def test_engine_matches_pytorch_greedy_over_a_long_prompt(tmp_path, tiny_gemma, 
     path = export_onnx(tiny_gemma, tmp_path / "fp32")
     session, info = open_session(path, threads=1)
     engine = Engine(session, gemma_tokenizer, info)
-    prompt = "<bos>" + " ".join(f"item {i} is on the list;" for i in range(120))
+    prompt = "<bos>" + " ".join(f"item {i} is on the list;" for i in range(160))
     ids = engine.encode(prompt)
-    assert len(ids) > 2 * PREFILL_CHUNK  # several prefill chunks
+    assert len(ids) > LONG_CONTEXT + PREFILL_CHUNK  # full chunks, then halved ones
     result = engine.generate(prompt, max_tokens=8, stop=())
     with torch.no_grad():
         out = tiny_gemma.generate(torch.tensor([ids]), max_new_tokens=8, do_sample=False,
                                   eos_token_id=list(info.eos_ids), pad_token_id=0)
     assert list(result.tokens) == out[0, len(ids):].tolist()
     assert info.windows == (8, None)
-    # the graph saw only the positions in use, rounded up (ORT sizes its scratch by them),
-    # and rotary tables for as many
+    # rotary tables for the positions in use, rounded up
     assert engine.rope.size == ROPE_STEP * -(-engine.kv.length // ROPE_STEP) < engine.kv.max_context
-    assert engine.kv.bound == BIND_STEP * -(-engine.kv.length // BIND_STEP) < engine.kv.max_context
     assert not engine.kv.keys[0][:, :, :512].any() and not engine.kv.values[0][:, :, :512].any()
     assert engine.kv.keys[1][:, :, :512].all()  # the global layer keeps every position
 

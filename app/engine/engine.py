@@ -38,9 +38,13 @@ from app.errors import DeskmateError, ModelMissing
 MODEL_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 END_OF_TURN = "<end_of_turn>"
-# Prompt tokens per graph run: each run's scratch is freed after it. 256 prefilled 1-9 % faster
-# than 128 but peaked 14 MB higher (2,000-token prompt), 512 another 10-40 MB.
+# Prompt tokens per graph run: each run's scratch (~20 MB at 128, the layer's activations)
+# is freed after it. 256 prefilled 1-9 % faster than 128 but peaked 14 MB higher with a
+# 2,000-token prompt, 512 another 10-40 MB. Past LONG_CONTEXT cached positions, where the
+# cache makes memory tightest, chunks are halved: the scratch shrinks to ~7 MB and those
+# chunks prefill ~14 % slower.
 PREFILL_CHUNK = 128
+LONG_CONTEXT = 1024
 PREFIX_CACHE_SIZE = 4  # distinct prefixes (tool sets) kept; ~12 MB each for a 330-token prefix
 
 Finish = Literal["stop", "length", "cancelled"]
@@ -102,6 +106,7 @@ class Engine:
         self._logits = np.zeros((1, info.output_size), np.float32)  # [B=1, V'] bound output
         self._binding = session.io_binding()
         self._binding.bind_ortvalue_output("logits", ort.OrtValue.ortvalue_from_numpy(self._logits))
+        self.kv.bind(self._binding)
         self._prefixes: dict[tuple[int, ...], KVSnapshot] = {}
         self._lock = threading.Lock()
         self._weights: list[tuple[int, int]] = []  # clean mappings of the weights file (load())
@@ -139,7 +144,6 @@ class Engine:
         total = self.kv.length + len(ids)
         self.kv.check(total)
         b = self._binding
-        self.kv.bind(b, total)
         if self.rope is not None:
             self.rope.bind(b, total)
         b.bind_cpu_input("input_ids", np.asarray([ids], dtype=np.int64))  # [1, T]
@@ -151,8 +155,11 @@ class Engine:
 
     def _prefill(self, ids: Sequence[int]) -> np.ndarray:
         logits = self._logits[0]
-        for start in range(0, len(ids), PREFILL_CHUNK):
-            logits = self._forward(ids[start:start + PREFILL_CHUNK])
+        start = 0
+        while start < len(ids):
+            size = PREFILL_CHUNK if self.kv.length < LONG_CONTEXT else PREFILL_CHUNK // 2
+            logits = self._forward(ids[start:start + size])
+            start += size
             if len(ids) > PREFILL_CHUNK:
                 memory.trim_heap()  # each chunk leaves tens of MB of freed scratch behind
                 memory.unmap_pages(self._weights)  # and the embedding rows it read

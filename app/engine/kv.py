@@ -2,15 +2,10 @@
 
 GroupQueryAttention writes the new keys/values straight into its past buffer when the
 same tensor is bound as both `past_key.{i}` and `present_key.{i}` (ORT's shared-buffer
-mode). So a decoding step copies nothing: the buffers are bound and the graph is told
-how many positions are valid (`seqlens_k`, `total_sequence_length`). Each buffer spans
-the model's whole context but is mapped lazily (`memory.lazy_zeros`): only the
+mode). So a decoding step copies nothing: the buffers are bound once and the graph is
+told how many positions are valid (`seqlens_k`, `total_sequence_length`). Each buffer
+spans the model's whole context but is mapped lazily (`memory.lazy_zeros`): only the
 positions written take memory, and a long prompt never copies the cache to grow it.
-
-ORT sizes its attention scratch by the bound buffer's length, not by the positions in
-use: bound at 8,192 positions, every 128-token prefill chunk allocated 17 MB. With one
-KV head (Gemma 3 270M) the first n positions of a buffer are contiguous, so only those
-are bound, n growing in steps of BIND_STEP with the sequence.
 
 Gemma 3's local layers attend only to the last `window` positions (512 of the 2,000 a
 long conversation holds, in 15 of its 18 layers), so positions that leave every local
@@ -52,8 +47,6 @@ class KVSnapshot:
 
 # Release out-of-window positions in steps of at least this many (one madvise per buffer).
 RELEASE_STEP = 64
-# Positions bound to the graph grow in steps of this many (rebinding 36 buffers: ~0.1 ms).
-BIND_STEP = 256
 
 
 class KVCache:
@@ -74,12 +67,9 @@ class KVCache:
         shape = (1, kv_heads, max_context, head_dim)
         self.keys = [lazy_zeros(shape, dtype) for _ in range(layers)]
         self.values = [lazy_zeros(shape, dtype) for _ in range(layers)]
-        self._bound = 0  # positions of each buffer bound to the graph
-
-    @property
-    def bound(self) -> int:
-        """How many positions of each buffer the graph sees now."""
-        return self._bound
+        # OrtValues wrap the numpy memory (no copy); binding one to past and present shares it.
+        self.ort_keys = [ort.OrtValue.ortvalue_from_numpy(a) for a in self.keys]
+        self.ort_values = [ort.OrtValue.ortvalue_from_numpy(a) for a in self.values]
 
     def check(self, total: int) -> None:
         """Raise if `total` positions do not fit the model's context."""
@@ -114,21 +104,11 @@ class KVCache:
                     memory.release(buf, base, base + cut * row)
         self._released = cut
 
-    def bind(self, binding: ort.IOBinding, total: int) -> None:
-        """Bind the buffers for a run that ends with `total` valid positions.
-
-        OrtValues wrap the numpy memory (no copy); bound to both past and present, one
-        buffer is shared. Several KV heads lie apart in a buffer, so they bind it whole.
-        """
-        size = min(self.max_context, -(-total // BIND_STEP) * BIND_STEP) if self.kv_heads == 1 else self.max_context
-        if size == self._bound:
-            return
+    def bind(self, binding: ort.IOBinding) -> None:
         for i in range(self.layers):
-            for name, array in ((f"key.{i}", self.keys[i]), (f"value.{i}", self.values[i])):
-                value = ort.OrtValue.ortvalue_from_numpy(array[:, :, :size])
+            for name, value in ((f"key.{i}", self.ort_keys[i]), (f"value.{i}", self.ort_values[i])):
                 binding.bind_ortvalue_input(f"past_{name}", value)
                 binding.bind_ortvalue_output(f"present_{name}", value)
-        self._bound = size
 
     def snapshot(self, tokens: tuple[int, ...]) -> KVSnapshot:
         """Copy the first len(tokens) positions (those tokens must be what the cache holds)."""

@@ -4,9 +4,11 @@ GroupQueryAttention rotates queries and keys with cos/sin tables it is given as 
 which must cover the positions [0, total). Folded into the graph for all 8,192 positions
 of the context, the four tables (global and local frequencies, cos and sin) stayed
 resident at 17 MB; filled here in steps of ROPE_STEP positions, they take 4 MB at 2,000
-tokens. The arithmetic is transformers' Gemma3RotaryEmbedding: float32 position times
-float32 inverse frequency, then cos and sin (here in float64, rounded to the cache's
-type) times the attention scaling.
+tokens. The arithmetic is transformers' Gemma3RotaryEmbedding, all in float32: position
+times inverse frequency, cos and sin, times the attention scaling. (Float32 cos and sin
+differ from one library to the next in the last bit of 5-17 % of the entries; greedy
+answers of the INT8 model matched fp32 PyTorch on 49, 50 and 51 of 52 seed requests with
+tables rounded three ways, so that agreement figure is good to about two cases.)
 """
 
 from __future__ import annotations
@@ -33,9 +35,10 @@ def rotary_tables(ropes: Mapping[str, Rope], size: int, dtype: np.dtype = np.dty
     positions = np.arange(size, dtype=np.float32)[:, None]
     tables = {}
     for kind, rope in ropes.items():
-        freqs = (positions * rope.inv_freq[None, :]).astype(np.float64)  # the product in float32
+        freqs = positions * rope.inv_freq[None, :]
+        scaling = np.float32(rope.scaling)
         for name, fn in (("cos", np.cos), ("sin", np.sin)):
-            tables[f"rope_{name}_{kind}"] = np.ascontiguousarray((fn(freqs) * rope.scaling).astype(dtype))
+            tables[f"rope_{name}_{kind}"] = np.ascontiguousarray((fn(freqs) * scaling).astype(dtype))
     return tables
 
 

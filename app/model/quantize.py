@@ -69,7 +69,7 @@ def _matmul_nbits(a: str, b: str, scales: str, out: str, k: int, n: int, block_s
 
 
 def quantize_graph(model: onnx.ModelProto, *, layers: str = "nbits", block_size: int = 32,
-                   embed_block_size: int = 64, embed_bits: int = BITS) -> onnx.ModelProto:
+                   embed_block_size: int = 64, embed_bits: int = BITS, mlp_bits: int = BITS) -> onnx.ModelProto:
     """Rewrite `model` (from app.model.export.build_graph) in place with 8-bit weights.
 
     layers: "nbits" = MatMulNBits (block-wise weights and activations: close to fp32), or
@@ -77,6 +77,7 @@ def quantize_graph(model: onnx.ModelProto, *, layers: str = "nbits", block_size:
     MLAS's VNNI/AMX integer GEMM prefills ~3x faster, but answers drift from fp32).
     embed_bits: 8, or 4 for a tied table half the size, read twice as fast per decoded token
     (a variant the benchmark compares; its rounding shows in the INT8-fp32 agreement).
+    mlp_bits: 8, or 4 for the MLP weights (gate/up and down: 63 % of the layers' weights).
     """
     graph = model.graph
     inits = {t.name: t for t in graph.initializer}
@@ -93,9 +94,10 @@ def quantize_graph(model: onnx.ModelProto, *, layers: str = "nbits", block_size:
                                               node.output, name=node.name, domain=MS))
             else:
                 k, n = w.dims
-                q, sc = quantize_blocks(np.ascontiguousarray(numpy_helper.to_array(w).T), block_size)
+                bits = mlp_bits if base.endswith((".gate_up", ".down")) else BITS
+                q, sc = quantize_blocks(np.ascontiguousarray(numpy_helper.to_array(w).T), block_size, bits)
                 nodes.append(_matmul_nbits(node.input[0], base + ".q", base + ".scales", node.output[0],
-                                           k, n, block_size, node.name))
+                                           k, n, block_size, node.name, bits))
             new_inits += [numpy_helper.from_array(q, base + ".q"), numpy_helper.from_array(sc, base + ".scales")]
         elif node.op_type == "Gather" and node.input[0] == "embed_table":
             nodes += table.embedding_nodes(node.input[1], node.output[0])
@@ -188,9 +190,9 @@ class _Table:
 
 
 def quantize_int8(fp32_path: Path, out_path: Path, *, layers: str = "nbits", block_size: int = 32,
-                  embed_block_size: int = 64, embed_bits: int = BITS) -> Path:
+                  embed_block_size: int = 64, embed_bits: int = BITS, mlp_bits: int = BITS) -> Path:
     """Quantize `fp32_path` (app.model.export) into `out_path` (+ `out_path.data`); returns out_path."""
     model = onnx.load(str(fp32_path), load_external_data=True)
     quantize_graph(model, layers=layers, block_size=block_size, embed_block_size=embed_block_size,
-                   embed_bits=embed_bits)
+                   embed_bits=embed_bits, mlp_bits=mlp_bits)
     return save_model(model, Path(out_path))
