@@ -155,3 +155,18 @@ def test_a_4bit_table_halves_the_rows_and_still_tracks_fp32(exported):
     for name in ("embed_head.q", "embed_rest.q"):
         rows, blocks, width = dims["keep_int8"][name]
         assert dims["keep_table4"][name] == [rows, blocks, width // 2]
+
+
+def test_4bit_mlp_weights_halve_those_layers_only_and_still_track_fp32(exported, tmp_path):
+    """mlp_bits=4 (a bench variant): gate/up and down packed two values a byte, the rest 8-bit."""
+    path = quantize_int8(exported["fp32"], tmp_path / "mlp4" / "model.onnx", mlp_bits=4)
+    ref = run_pieces(exported["fp32"], [PROMPT])[0]
+    q4 = run_pieces(path, [PROMPT[:12], PROMPT[12:]])[-1]
+    assert np.corrcoef(ref, q4)[0, 1] > 0.97
+    dims = {m: {t.name: list(t.dims) for t in onnx.load(str(p), load_external_data=False).graph.initializer}
+            for m, p in (("int8", exported["int8"]), ("mlp4", path))}
+    for layer in (0, 1):
+        for name in (f"l{layer}.gate_up.q", f"l{layer}.down.q"):
+            rows, blocks, width = dims["int8"][name]
+            assert dims["mlp4"][name] == [rows, blocks, width // 2]
+        assert dims["mlp4"][f"l{layer}.qkv.q"] == dims["int8"][f"l{layer}.qkv.q"]

@@ -25,8 +25,8 @@ Graph inputs / outputs (B = batch, T = new tokens, P = cached tokens or the KV b
     present_key.{i}       KV      [B, 1, P', 256]  P' = P + T, or P when the caller binds the same
     present_value.{i}     KV      [B, 1, P', 256]  buffer to past and present (preallocated KV cache)
 
-With a float16 cache, attention runs in float16 (q, k, v and the rotary tables are cast
-in, its output cast back) and the cache takes half the memory; on the whole model ONNX
+With a float16 cache, attention runs in float16 (q, k, v cast in, the rotary tables given
+in float16, its output cast back) and the cache takes half the memory; on the whole model ONNX
 Runtime's CPU kernels were slower with it (docs/benchmarks.md), so the app builds float32.
 
 The tied 262k x 640 embedding is one initializer: the input Gather reads it and the output
