@@ -64,7 +64,7 @@ def dynamic_int8(w_nk: np.ndarray) -> ModelProto:
 def time_ms(model: ModelProto, x: np.ndarray, threads: int, repeats: int) -> tuple[float, np.ndarray]:
     so = ort.SessionOptions()
     so.intra_op_num_threads, so.inter_op_num_threads = threads, 1
-    so.add_session_config_entry("session.intra_op.allow_spinning", "0")  # as the app runs
+    so.add_session_config_entry("session.intra_op.allow_spinning", "1")  # as the app runs
     session = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
     for _ in range(3):
         y = session.run(None, {"x": x})[0]

@@ -112,7 +112,7 @@ class Engine:
         self._weights: list[tuple[int, int]] = []  # clean mappings of the weights file (load())
 
     @classmethod
-    def load(cls, model_dir: Path, threads: int | None = None, *, spin: bool = False,
+    def load(cls, model_dir: Path, threads: int | None = None, *, spin: bool = True,
              verify: bool = True) -> "Engine":
         """Load a built model folder (model.onnx, tokenizer.json, manifest.json), verified first.
 
