@@ -44,7 +44,7 @@ END_OF_TURN = "<end_of_turn>"
 # cache makes memory tightest, chunks are halved: the scratch shrinks to ~7 MB and those
 # chunks prefill ~14 % slower.
 PREFILL_CHUNK = 128
-LONG_CONTEXT = 1024
+LONG_CONTEXT = 512
 PREFIX_CACHE_SIZE = 4  # distinct prefixes (tool sets) kept; ~12 MB each for a 330-token prefix
 
 Finish = Literal["stop", "length", "cancelled"]
