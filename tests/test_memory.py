@@ -109,3 +109,22 @@ def test_paging_out_keeps_a_mapped_files_pages_out_while_the_body_runs(tmp_path)
         view[: 4 * MB : 4096].sum()  # pages come back from the page cache when read again
         assert 4 * 1024 <= _resident_kb(path) < 12 * 1024
         del view
+
+
+def test_unmapping_clean_file_pages_drops_them_and_reads_give_the_same_bytes(tmp_path):
+    """As ONNX Runtime maps the weights: private and writable. A mapping with a page of its own
+    (written, copy-on-write) is not "clean" and is never unmapped: that would lose the write."""
+    path = tmp_path / "weights.bin"
+    data = np.random.default_rng(1).integers(0, 255, 16 * MB, dtype=np.uint8)
+    path.write_bytes(data.tobytes())
+    with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY) as m:
+        view = np.frombuffer(m, np.uint8)
+        assert view[::4096].sum() == data[::4096].sum()  # every page read
+        assert _resident_kb(path) > 14 * 1024
+        ranges = memory.mapped_ranges(path, clean=True)
+        assert ranges and memory.unmap_pages(ranges) >= 16 * MB
+        assert _resident_kb(path) < 2 * 1024
+        assert np.array_equal(view[: 2 * MB], data[: 2 * MB])  # read back from the file cache
+        view[0] = view[0] ^ 0xFF  # a private copy of one page now
+        assert memory.mapped_ranges(path, clean=True) == [] and memory.mapped_ranges(path)
+        del view
