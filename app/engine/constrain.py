@@ -306,7 +306,8 @@ class CallGrammar:
         self.tokenizer = tokenizer
         self.tools: tuple[ToolSpec, ...] = tuple(unique.values())
         self.warnings: list[str] = []
-        self._ll = _ll_tokenizer(tokenizer, producible)
+        key = _key(producible)
+        self._ll = _ll_tokenizer_for(tokenizer, key)
         self.vocab_size: int = self._ll.vocab_size
         self.end_id: int = self._ll.eos_token
         self.lark = self._build_lark()
@@ -320,7 +321,7 @@ class CallGrammar:
         # the same for this grammar; filled the first time each is needed.
         self._line_masks: dict[tuple[str, str], _Mask] = {}
         self._only_end = _Mask(allowed_ids=np.array([self.end_id]))
-        self._outside = None if producible is None else _outside(_key(producible), self.vocab_size)
+        self._outside = None if key is None else _outside(key, self.vocab_size)
 
     def _compute(self, matcher: llguidance.LLMatcher) -> "_Mask":
         return _Mask.compute(matcher, self.vocab_size, self._outside)

@@ -96,7 +96,8 @@ def _verify_model(model_dir: Path) -> None:
 class Engine:
     """A loaded model: ONNX Runtime session, tokenizer, KV cache and prefix cache."""
 
-    def __init__(self, session: ort.InferenceSession, tokenizer: Tokenizer, info: ModelInfo):
+    def __init__(self, session: ort.InferenceSession, tokenizer: Tokenizer, info: ModelInfo,
+                 weights: Sequence[tuple[int, int]] = ()):
         self.session = session
         self.tokenizer = tokenizer
         self.info = info
@@ -109,7 +110,7 @@ class Engine:
         self.kv.bind(self._binding)
         self._prefixes: dict[tuple[int, ...], KVSnapshot] = {}
         self._lock = threading.Lock()
-        self._weights: list[tuple[int, int]] = []  # clean mappings of the weights file (load())
+        self._weights = list(weights)  # clean mappings of the weights file (memory.mapped_ranges)
 
     @classmethod
     def load(cls, model_dir: Path, threads: int | None = None, *, spin: bool = True,
@@ -129,9 +130,8 @@ class Engine:
         with memory.paging_out(model_dir / (MODEL_FILE + ".data")):
             session, info = open_session(model_dir / MODEL_FILE, threads, spin=spin)
         memory.trim_heap()
-        engine = cls(session, tokenizer, info)
-        engine._weights = memory.mapped_ranges(model_dir / (MODEL_FILE + ".data"), clean=True)
-        return engine
+        weights = memory.mapped_ranges(model_dir / (MODEL_FILE + ".data"), clean=True)
+        return cls(session, tokenizer, info, weights)
 
     def encode(self, text: str) -> list[int]:
         """Token ids of `text` as written (special tokens like <bos> are matched in the text)."""

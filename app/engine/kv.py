@@ -64,6 +64,9 @@ class KVCache:
             raise ValueError(f"{len(self.windows)} windows given for {layers} layers.")
         self.length = 0
         self._released = 0  # positions [0, _released) of the local layers are given back
+        self._local = [i for i, w in enumerate(self.windows) if w is not None]
+        # How far left of the newest position any local layer reads (0: no local layer).
+        self._reach = max((self.windows[i] for i in self._local), default=0)
         shape = (1, kv_heads, max_context, head_dim)
         self.keys = [lazy_zeros(shape, dtype) for _ in range(layers)]
         self.values = [lazy_zeros(shape, dtype) for _ in range(layers)]
@@ -87,16 +90,11 @@ class KVCache:
         The next token, at position `total`, reads positions from `total - window` on.
         """
         self.length = total
-        local = [w for w in self.windows if w is not None]
-        if not local:
-            return
-        cut = total - max(local)
-        if cut - self._released < RELEASE_STEP:
+        cut = total - self._reach
+        if not self._local or cut - self._released < RELEASE_STEP:
             return
         row = self.head_dim  # elements per position and head
-        for i, window in enumerate(self.windows):
-            if window is None:
-                continue
+        for i in self._local:
             for buf in (self.keys[i], self.values[i]):
                 for head in range(self.kv_heads):
                     base = head * self.max_context * row
