@@ -191,6 +191,33 @@ def test_intended_values_not_dictation_in_arguments(built):
                     assert " dot " not in str(value), (ex.id, value)
 
 
+def test_long_texts_to_write_are_copied_verbatim():
+    """Run 9 refused to write a paragraph; the generator now asks for several sentences, copied exactly."""
+    from datetime import datetime
+
+    from app.prompt.render import Context
+    from training.data.catalog_gen import b_write_file
+
+    ctx = Context(datetime(2026, 5, 12, 9, 0), "/home/ana", ("~/notes",))
+    contents = [b_write_file(random.Random(seed), ctx) for seed in range(200)]
+    long = [(text, m.calls[0].arguments["content"]) for text, m, _ in contents if len(m.calls[0].arguments["content"]) > 80]
+    assert len(long) >= 30
+    for text, content in long:
+        assert content in text
+
+
+def test_home_wide_commands_use_a_bare_tilde():
+    from datetime import datetime
+
+    from app.prompt.render import Context
+    from training.data.catalog_gen import b_run_command
+
+    ctx = Context(datetime(2026, 5, 12, 9, 0), "/home/ana", ("~",))
+    commands = [b_run_command(random.Random(seed), ctx)[1].calls[0].arguments["command"] for seed in range(400)]
+    assert any(re.search(r"^(find|du|ls|tree|grep)( -\S+)* ~( |$)", c) for c in commands)
+    assert not any("~/home" in c for c in commands)
+
+
 def _bfcl_texts() -> tuple[set[str], set[tuple[str, str]]]:
     questions, functions = set(), set()
     for path in BFCL.glob("*.json"):

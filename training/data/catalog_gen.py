@@ -32,7 +32,9 @@ STEMS = ("report", "notes", "Q3 budget", "résumé", "meeting notes", "invoice-4
 EXTS = ("txt", "md", "pdf", "docx", "csv", "xlsx", "png", "jpg", "py", "json", "zip", "pptx", "log", "odt")
 TEXT_EXTS = ("txt", "md", "csv", "py", "json", "log")
 SUBDIRS = ("Invoices", "Taxes", "Old", "2026", "Archive", "Photos", "Scripts", "Drafts", "Reports", "Trip to Lisbon",
-           "Receipts", "School", "Clients", "Misc", "new folder", "Fotos Sommer", "Bewerbung", "src", "app", "site")
+           "Receipts", "School", "Clients", "Misc", "new folder", "Fotos Sommer", "Bewerbung", "src", "app", "site",
+           # lower-case names are copied as written (run 9 wrote "~/Sites/blog" for "~/sites/blog")
+           "reports", "blog", "rust-playground", "data", "old-stuff", "photos 2024", "invoices", "tmp")
 TITLES = ("Lunch with Sam", "Dentist", "Team standup", "Call with Ingrid", "Budget review", "Yoga", "Piano lesson",
           "1:1 with Priya", "Design review", "Dinner with Léa", "Flight to Oslo", "Project kickoff", "Haircut",
           "Parent-teacher meeting", "Gym", "Coffee with Omar", "Sprint planning", "Doctor appointment",
@@ -110,8 +112,11 @@ def spoken_name(rng: random.Random, name: str) -> str:
 def folder_in(rng: random.Random, folders: tuple[str, ...]) -> str:
     base = rng.choice(folders)
     if base == "~":
-        base = rng.choice(("~/Documents", "~/Downloads", "~/Desktop", "~/Pictures", "~/Projects"))
-    if rng.random() < 0.3:
+        if rng.random() < 0.12:  # files right in the home folder (~/.bashrc) are inside a grant of "~"
+            return base
+        base = rng.choice(("~/Documents", "~/Downloads", "~/Desktop", "~/Pictures", "~/Projects", "~/sites", "~/datasets",
+                           "~/code", "~/work", "~/notes"))
+    if rng.random() < 0.35:
         base += "/" + rng.choice(SUBDIRS)
     return base
 
@@ -302,14 +307,42 @@ def b_file_info(rng, ctx) -> Built:
     return text, call("file_info", path=path), "files"
 
 
+SENTENCES = (
+    "The meeting with the design team moved to Thursday.", "Bring the signed contract and two copies.",
+    "We agreed to ship the beta on the 14th.", "Ask Priya about the hotel booking.", "Budget is capped at 4,500 euros.",
+    "The printer on the second floor is broken again.", "Dinner at Marco's place, 7:30, bring dessert.",
+    "Chapter three needs a stronger ending.", "Remember: the garage code changed to 4471.",
+    "Tomorrow I start the new running plan, 5 km every other day.", "Thanks everyone for a great quarter!",
+    "Backups run nightly at 2am; check the logs on Mondays.", "Der Schlüssel liegt beim Nachbarn.",
+    "Open questions: pricing, launch date, who writes the FAQ.", "The plants need water twice a week in summer.",
+    "Call the insurance about the claim (ref. 88-2031).", "Grocery run on Saturday: rice, lentils, tomatoes, oat milk.",
+    "I think the second draft reads better than the first.", "Kids' dentist appointment is on the 3rd at 9.",
+    "Note to self - stop scheduling calls before 10am.",
+)
+
+
+def _content(rng: random.Random) -> str:
+    """Short notes mostly; in a third, several sentences or a list, copied verbatim (run 9 refused long texts)."""
+    r = rng.random()
+    if r < 0.22:
+        return " ".join(rng.sample(SENTENCES, rng.randint(2, 5)))
+    if r < 0.33:
+        return "\n".join(rng.choice(("- ", "* ", "")) + s for s in rng.sample(SENTENCES, rng.randint(2, 4)))
+    return rng.choice(("buy milk", "Call the bank on Monday", "- eggs\n- bread\n- coffee", "Meeting moved to 3pm",
+                       "remember to water the plants", "TODO: finish slides", "Wi-Fi password is on the fridge",
+                       "Grüße aus Berlin", "idea: a blog post about tiny models"))
+
+
 def b_write_file(rng, ctx) -> Built:
     folder = folder_in(rng, ctx.folders)
     name = file_name(rng, ("txt", "md"))
     path = f"{folder}/{name}"
-    content = rng.choice(("buy milk", "Call the bank on Monday", "- eggs\n- bread\n- coffee", "Meeting moved to 3pm",
-                          "remember to water the plants", "TODO: finish slides", "Wi-Fi password is on the fridge",
-                          "Grüße aus Berlin", "idea: a blog post about tiny models"))
+    content = _content(rng)
     where = f"{spoken_name(rng, name)} in {say_folder(rng, folder)}" if rng.random() < 0.4 else f"{folder}/{spoken_name(rng, name)}"
+    if len(content) > 40 and rng.random() < 0.5:  # long texts come after a colon, not in quotes
+        text = rng.choice((f"write this to {where}: {content}", f"save the following as {where}:\n{content}",
+                           f"put this text in a new file {where}: {content}", f"create {where} containing:\n{content}"))
+        return text, call("write_file", path=path, content=content), "files"
     r = rng.random()
     if r < 0.25:
         text = rng.choice((f"append '{content}' to {where}", f"add the line '{content}' to the end of {where}"))
@@ -566,6 +599,9 @@ def b_run_command(rng, ctx) -> Built:
         spoken, command = rng.choice(PATH_COMMANDS)
         args: dict = {"command": command.format(p=folder)}
         text = spoken.format(p=folder)
+        if "{p}/" not in spoken and rng.random() < 0.2:  # the whole home folder is "~", never "~/home"
+            said = rng.choice(("my home folder", "my home dir", "my whole home directory", "~", "everything under ~"))
+            args, text = {"command": command.format(p="~")}, spoken.format(p=said)
     elif r < 0.3:
         name = rng.choice(("thesis", "photos", "site", "backup", "project", "reports"))
         folder = folder_in(rng, ctx.folders)
