@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
+from app.engine.tokenizer import SPM_FILE
 from app.eval.cases import Case
 from app.prompt.parse import ParseError, parse_reply
 from app.tools.catalog import Catalog
@@ -106,5 +107,5 @@ def peak_rss_mb(model_dir: Path, tokens: int = 2000, *, verify: bool = True) -> 
 
 def sizes_mb(model_dir: Path) -> dict[str, float]:
     onnx_bytes = sum(p.stat().st_size for p in model_dir.glob("model.onnx*"))
-    tok = model_dir / "tokenizer.json"
+    tok = model_dir / SPM_FILE
     return {"model_mb": onnx_bytes / 1e6, "tokenizer_mb": tok.stat().st_size / 1e6 if tok.exists() else 0.0}

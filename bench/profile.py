@@ -14,10 +14,10 @@ from collections import Counter
 from pathlib import Path
 
 import onnxruntime as ort
-from tokenizers import Tokenizer
 
 from app.engine.engine import MODEL_FILE, PREFILL_CHUNK, Engine
 from app.engine.session import default_threads, read_info
+from app.engine.tokenizer import SPM_FILE, GemmaTokenizer
 from app.paths import AppPaths
 from bench.texts import prompt_of_length
 
@@ -32,7 +32,7 @@ def profile(model_dir: Path, tokens: int, threads: int) -> tuple[float, int, Cou
         so.enable_cpu_mem_arena = False
         so.enable_profiling, so.profile_file_prefix = True, str(Path(tmp) / "profile")
         session = ort.InferenceSession(str(model_dir / MODEL_FILE), so, providers=["CPUExecutionProvider"])
-        engine = Engine(session, Tokenizer.from_file(str(model_dir / "tokenizer.json")), read_info(session))
+        engine = Engine(session, GemmaTokenizer.from_file(model_dir / SPM_FILE), read_info(session))
         result = engine.generate(prompt_of_length(engine.tokenizer, 400), max_tokens=tokens, stop=())
         events = json.loads(Path(session.end_profiling()).read_text())
     runs = sorted((e for e in events if e.get("cat") == "Session" and e["name"] == "model_run"), key=lambda e: e["ts"])

@@ -20,11 +20,11 @@ def _english() -> str:
 def prompt_of_length(tokenizer, tokens: int) -> str:
     """A Gemma user turn of about `tokens` tokens (exact up to a token at the seams)."""
     head, tail = f"<bos>{START}user\n", f"{END}\n{START}model\n"
-    budget = tokens - len(tokenizer.encode(head + tail, add_special_tokens=False).ids)
+    budget = tokens - len(tokenizer.encode(head + tail))
     body_ids: list[int] = []
     text = _english()
-    piece = tokenizer.encode(text, add_special_tokens=False).ids
+    piece = tokenizer.encode(text)
     while len(body_ids) < budget:
         body_ids += piece
-    body = tokenizer.decode(body_ids[:budget], skip_special_tokens=False)
+    body = tokenizer.decode(body_ids[:budget])
     return head + body + tail

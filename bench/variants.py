@@ -14,9 +14,9 @@ import argparse
 import shutil
 from pathlib import Path
 
-from tokenizers import Tokenizer
 
-from app.engine.engine import MODEL_FILE, TOKENIZER_FILE, Engine
+from app.engine.engine import MODEL_FILE, Engine
+from app.engine.tokenizer import SPM_FILE, GemmaTokenizer
 from app.engine.session import open_session
 from app.eval.cases import load_cases
 from app.paths import AppPaths, repo_root
@@ -47,12 +47,13 @@ def build_variants(model_dir: Path, out: Path, variants: dict[str, tuple[str, di
     from app.model.gguf_source import base_gguf
     from app.model.manifest import read_manifest
     from app.model.quantize import quantize_int8
+    from app.model.tokenizer import cached_tokenizer
 
     adapter = read_manifest(model_dir).inputs.adapter
     adapter_dir = repo_root() / "models" / "adapters" / adapter.name if adapter else None
-    tokenizer = Tokenizer.from_file(str(model_dir / TOKENIZER_FILE))
-    model = _load_real_model(base_gguf(model_dir.parent), adapter_dir)
-    keep = latin_output_tokens(tokenizer)
+    gguf = base_gguf(model_dir.parent)
+    model = _load_real_model(gguf, adapter_dir)
+    keep = latin_output_tokens(cached_tokenizer(gguf))
     exports = {kv: export_onnx(model, out / f"export-{kv}", keep_tokens=keep, kv_dtype=kv)
                for kv in sorted({kv for kv, _ in variants.values()})}
     del model
@@ -60,7 +61,7 @@ def build_variants(model_dir: Path, out: Path, variants: dict[str, tuple[str, di
     for i, (name, (kv, options)) in enumerate(variants.items()):
         target = out / f"v{i}"
         quantize_int8(exports[kv], target / MODEL_FILE, **options)
-        shutil.copy(model_dir / TOKENIZER_FILE, target / TOKENIZER_FILE)
+        shutil.copy(model_dir / SPM_FILE, target / SPM_FILE)
         dirs[name] = target
     for path in exports.values():
         shutil.rmtree(path.parent, ignore_errors=True)
@@ -69,7 +70,7 @@ def build_variants(model_dir: Path, out: Path, variants: dict[str, tuple[str, di
 
 def measure(variant: Path, cases: list, cache: Path) -> str:
     session, info = open_session(variant / MODEL_FILE)
-    engine = Engine(session, Tokenizer.from_file(str(variant / TOKENIZER_FILE)), info)
+    engine = Engine(session, GemmaTokenizer.from_file(variant / SPM_FILE), info)
     catalog = Catalog.builtin()
     prompts = {c.id: render(c.conversation(catalog)) for c in cases}
     prefixes = {c.id: render_prefix(c.conversation(catalog).tools) for c in cases}

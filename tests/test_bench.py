@@ -77,7 +77,7 @@ def test_peak_memory_of_a_variant_without_a_manifest(tiny_model_dir: Path, tmp_p
     """bench.variants measures folders the build did not make: only they skip the manifest check."""
     from bench.measure import peak_rss_mb
 
-    for name in ("model.onnx", "model.onnx.data", "tokenizer.json"):
+    for name in ("model.onnx", "model.onnx.data", "tokenizer.model"):
         shutil.copy(tiny_model_dir / name, tmp_path / name)
     assert 50 < peak_rss_mb(tmp_path, 300, verify=False) < 5000
     with pytest.raises(RuntimeError, match="deskmate model build"):

@@ -51,9 +51,10 @@ def _clock(start: datetime):
 
 # --- the built folder ---------------------------------------------------------------------------
 
-def test_tiny_build_has_the_model_tokenizer_and_a_manifest_of_every_file(tiny_model_dir, gemma_tokenizer):
+def test_tiny_build_has_the_model_tokenizer_and_a_manifest_of_every_file(tiny_model_dir, hf_tokenizer):
     names = {p.name for p in tiny_model_dir.iterdir()}
-    assert {"model.onnx", "tokenizer.json", "manifest.json"} <= names
+    assert {"model.onnx", "tokenizer.model", "manifest.json"} <= names
+    assert "tokenizer.json" not in names  # the build's form of the tokenizer stays with the build
     assert not any(n.startswith(".") and n != mf.STAMP_FILE for n in names)  # no temp leftovers
 
     manifest = mf.verify(tiny_model_dir, full=True)
@@ -61,7 +62,7 @@ def test_tiny_build_has_the_model_tokenizer_and_a_manifest_of_every_file(tiny_mo
     assert listed == {p.name for p in tiny_model_dir.iterdir() if p.is_file()} - {"manifest.json", mf.STAMP_FILE}
     for entry in manifest.files:
         assert mf.sha256_file(tiny_model_dir / entry.path) == entry.sha256
-    assert manifest.tokenizer_sha256 == next(f.sha256 for f in manifest.files if f.path == "tokenizer.json")
+    assert manifest.tokenizer_sha256 == next(f.sha256 for f in manifest.files if f.path == "tokenizer.model")
     assert manifest.inputs.adapter is None and manifest.adapter_choice == "none"
     assert manifest.inputs.recipe_version == mf.RECIPE_VERSION
     from app.tools.catalog import Catalog
@@ -70,9 +71,10 @@ def test_tiny_build_has_the_model_tokenizer_and_a_manifest_of_every_file(tiny_mo
     assert set(manifest.tool_names) == {t.name for t in Catalog.builtin()}
 
     # The model folder's tokenizer is the real one.
-    from app.model.tokenizer import load_tokenizer
+    from app.engine.tokenizer import GemmaTokenizer
 
-    assert load_tokenizer(tiny_model_dir).encode("hello world").ids == gemma_tokenizer.encode("hello world").ids
+    text = "<bos>hello world  <start_of_turn>"
+    assert GemmaTokenizer.from_file(tiny_model_dir).encode(text) == hf_tokenizer.encode(text).ids
 
 
 def test_tiny_model_is_int8_and_restricted_to_the_output_vocabulary(tiny_model_dir):
@@ -87,15 +89,15 @@ def test_tiny_model_is_int8_and_restricted_to_the_output_vocabulary(tiny_model_d
     assert logits.shape[-1] == kept < 262144
 
 
-def test_output_vocabulary_keeps_what_the_app_writes(gemma_tokenizer):
+def test_output_vocabulary_keeps_what_the_app_writes(hf_tokenizer):
     from app.model.build import latin_output_tokens
 
-    keep = set(latin_output_tokens(gemma_tokenizer))
+    keep = set(latin_output_tokens(hf_tokenizer))
     text = 'call:create_event{"title": "Réunion with Zoë", "start": "tomorrow at 12:30"}<end_of_turn>'
-    assert set(gemma_tokenizer.encode(text).ids) <= keep
-    assert {gemma_tokenizer.token_to_id(t) for t in ("<eos>", "<end_of_turn>", "<0xE6>")} <= keep
-    assert gemma_tokenizer.token_to_id("<unused5>") not in keep
-    assert not set(gemma_tokenizer.encode("日本語").ids) <= keep
+    assert set(hf_tokenizer.encode(text).ids) <= keep
+    assert {hf_tokenizer.token_to_id(t) for t in ("<eos>", "<end_of_turn>", "<0xE6>")} <= keep
+    assert hf_tokenizer.token_to_id("<unused5>") not in keep
+    assert not set(hf_tokenizer.encode("日本語").ids) <= keep
 
 
 # --- idempotence ----------------------------------------------------------------------------------
@@ -262,9 +264,9 @@ def test_flipped_byte_is_reported_with_the_rebuild_command(tiny_copy):
 
 def test_quick_check_trusts_the_stamp_and_full_check_rehashes(tiny_copy):
     mf.verify(tiny_copy, full=True)
-    _flip_byte(tiny_copy / "tokenizer.json", keep_mtime=True, offset=5000)  # same size, same mtime
+    _flip_byte(tiny_copy / "tokenizer.model", keep_mtime=True, offset=5000)  # same size, same mtime
     mf.verify(tiny_copy)  # the quick check trusts the last full check
-    with pytest.raises(ModelCorrupt, match="tokenizer.json does not match its checksum"):
+    with pytest.raises(ModelCorrupt, match="tokenizer.model does not match its checksum"):
         mf.verify(tiny_copy, full=True)
 
 
@@ -379,14 +381,14 @@ def test_cli_build_in_an_installed_app_says_the_model_ships_with_it(tmp_path, mo
 @pytest.mark.model
 def test_real_model_is_built_lean_and_up_to_date(real_model_dir):
     manifest = mf.verify(real_model_dir, full=True)
-    assert manifest.size <= 300 * 1024 * 1024 + 40 * 1024 * 1024  # model files + the 33 MB tokenizer.json
+    assert manifest.size <= 300 * 1024 * 1024 + 6 * 1024 * 1024  # model files + the 5 MB tokenizer.model
     onnx_bytes = sum(f.size for f in manifest.files if f.path.startswith("model.onnx"))
     assert onnx_bytes <= 300 * 1024 * 1024
     assert build_model(AppPaths.for_user(), manifest.name) == real_model_dir  # a no-op now
 
 
 @pytest.mark.model
-def test_dequantized_torch_model_is_the_real_gemma(base_gguf_path, gemma_tokenizer):
+def test_dequantized_torch_model_is_the_real_gemma(base_gguf_path, hf_tokenizer):
     """The PyTorch model the build exports: tied head, and it continues text like Gemma does."""
     import torch
 
@@ -394,7 +396,7 @@ def test_dequantized_torch_model_is_the_real_gemma(base_gguf_path, gemma_tokeniz
 
     model = load_torch_model(base_gguf_path)
     assert model.get_output_embeddings().weight.data_ptr() == model.get_input_embeddings().weight.data_ptr()
-    assert model.config.vocab_size == gemma_tokenizer.get_vocab_size() == 262144
+    assert model.config.vocab_size == hf_tokenizer.get_vocab_size() == 262144
     from gguf import GGUFReader
     from gguf.quants import dequantize
 
@@ -404,7 +406,7 @@ def test_dequantized_torch_model_is_the_real_gemma(base_gguf_path, gemma_tokeniz
     assert torch.equal(model.get_output_embeddings().weight[rows].detach(), torch.from_numpy(table[rows]).float())
 
     def greedy(prompt: str, n: int) -> list[int]:
-        ids = gemma_tokenizer.encode(prompt).ids
+        ids = hf_tokenizer.encode(prompt).ids
         with torch.no_grad():
             out = model.generate(torch.tensor([ids]), max_new_tokens=n, do_sample=False)
         return out[0, len(ids):].tolist()
@@ -416,8 +418,8 @@ def test_dequantized_torch_model_is_the_real_gemma(base_gguf_path, gemma_tokeniz
         france = greedy("<bos>The capital of France is", 10)
     finally:
         torch.set_num_threads(threads)
-    assert gemma_tokenizer.decode(counting, skip_special_tokens=False).startswith(" 5, 6")
-    assert "France" in gemma_tokenizer.decode(france, skip_special_tokens=False)
+    assert hf_tokenizer.decode(counting, skip_special_tokens=False).startswith(" 5, 6")
+    assert "France" in hf_tokenizer.decode(france, skip_special_tokens=False)
 
     # Same greedy tokens as llama.cpp running the quantized file itself, when it is installed
     # (in a child process: a llama.cpp built for another CPU dies with SIGILL).

@@ -147,7 +147,7 @@ def decode(grammar: CallGrammar, next_logits, rng: np.random.Generator, *, greed
         sequence.append(token)
         if token == grammar.end_id:
             break
-    text = grammar.tokenizer.decode(out, skip_special_tokens=False)
+    text = grammar.tokenizer.decode(out)
     return Decoded(out, text, bool(out) and out[-1] == grammar.end_id)
 
 
@@ -204,7 +204,7 @@ def steer(grammar: CallGrammar, text: str, *, noise: float = 0.0, fallback=(), s
     then keeps wanting `fallback` tokens (say, to close what it started) and the end.
     """
     tokenizer, vocab = grammar.tokenizer, grammar.vocab_size
-    wanted = tokenizer.encode(text).ids + [grammar.end_id]
+    wanted = tokenizer.encode(text) + [grammar.end_id]
     rng = np.random.default_rng(seed)
     fallback_ids = [tokenizer.token_to_id(t) for t in fallback]
 
@@ -270,7 +270,7 @@ def test_random_calls_use_every_kind_of_argument(external_grammar):
     rng = np.random.default_rng(3)
     seen: dict[str, set[str]] = {}
     for name in ("geo_distance.calculate", "train_model", "weather-api.get", "math.hypot"):
-        prefix = tokenizer.encode(f"call:{name}{{").ids
+        prefix = tokenizer.encode(f"call:{name}{{")
         for _ in range(12):
             def next_logits(step: int, out: list[int]) -> np.ndarray:
                 logits = model.logits(rng)
@@ -410,7 +410,7 @@ def test_a_call_written_again_ends_the_reply_and_is_proposed_once(catalog_gramma
 
 
 def test_prompt_tokens_in_the_sequence_are_not_taken_as_output(catalog_grammar, gemma_tokenizer):
-    prompt = tuple(gemma_tokenizer.encode("<bos><start_of_turn>user\nhi<end_of_turn>\n<start_of_turn>model\n").ids)
+    prompt = tuple(gemma_tokenizer.encode("<bos><start_of_turn>user\nhi<end_of_turn>\n<start_of_turn>model\n"))
     next_logits, wanted = steer(catalog_grammar, "call:system_status{}", noise=0.5)
     decoded = decode(catalog_grammar, next_logits, np.random.default_rng(0), prompt=prompt)
     assert decoded.tokens == wanted
@@ -448,7 +448,7 @@ def test_cached_line_start_masks_equal_computed_ones(catalog_grammar, gemma_toke
     from app.engine.constrain import _Mask
 
     text = "  \n\ncat food\ncalls are cheap\n  callous\nca\n\tcal\ncall\nc"
-    tokens = gemma_tokenizer.encode(text).ids
+    tokens = gemma_tokenizer.encode(text)
     for _ in range(2):  # the second reply reads the masks the first one cached
         processor = catalog_grammar.processor()
         for i in range(len(tokens) + 1):
@@ -587,19 +587,20 @@ def test_engine_replies_under_the_constraint_always_parse(tiny_model_dir, gemma_
     assert finished >= 2
 
 
-def test_a_grammar_for_the_models_output_vocabulary_allows_exactly_the_producible_tokens(catalog_grammar, gemma_tokenizer):
+def test_a_grammar_for_the_models_output_vocabulary_allows_exactly_the_producible_tokens(catalog_grammar, gemma_tokenizer,
+                                                                                           hf_tokenizer):
     """Tokens outside the graph's output vocabulary are never offered; among the others the
     masks are those of the whole vocabulary, through words and calls alike."""
     from app.model.build import latin_output_tokens
 
-    producible = np.array(latin_output_tokens(gemma_tokenizer))
+    producible = np.array(latin_output_tokens(hf_tokenizer))
     outside = np.ones(catalog_grammar.vocab_size, dtype=bool)
     outside[producible] = False
     assert outside.sum() > 50_000
     grammar = CallGrammar(gemma_tokenizer, CATALOG.tools, producible)
     for text in ('call:move_path{"source": "~/a b.txt", "destination": "~/Docs/ünï.txt"}\ncall:system_status{}',
                  "Sure: the file is in ~/Docs.\n  call it done?"):
-        tokens = gemma_tokenizer.encode(text, add_special_tokens=False).ids
+        tokens = gemma_tokenizer.encode(text)
         assert not outside[tokens].any()
         full, restricted = catalog_grammar.processor(), grammar.processor()
         for processor in (full, restricted):
@@ -639,7 +640,7 @@ def test_a_grantable_tool_can_be_named_and_becomes_a_request_for_the_grant(gemma
 def test_forced_names_the_only_allowed_token_and_nothing_when_there_is_a_choice(catalog_grammar, gemma_tokenizer):
     """`forced` (the engine's fast path) agrees with the mask: one allowed token -> that token."""
     text = 'call:system_status{}'
-    tokens = gemma_tokenizer.encode(text, add_special_tokens=False).ids
+    tokens = gemma_tokenizer.encode(text)
     processor = catalog_grammar.processor()
     assert processor.forced([]) is None  # words or a call: the model chooses
     seen_forced = 0
@@ -654,7 +655,8 @@ def test_forced_names_the_only_allowed_token_and_nothing_when_there_is_a_choice(
     assert seen_forced >= 1  # e.g. the rest of the tool name once no other granted name fits
 
 
-def test_llguidance_sees_the_vocabulary_as_it_would_from_the_tokenizer_json(catalog_grammar, gemma_tokenizer):
+def test_llguidance_sees_the_vocabulary_as_it_would_from_the_tokenizer_json(catalog_grammar, gemma_tokenizer,
+                                                                            hf_tokenizer):
     """The grammar's vocabulary view, built from our tokenizer object (no second parsed copy
     of the tokenizer), has the same bytes, special tokens and tokenization as llguidance's own
     reading of the tokenizer's JSON."""
@@ -662,8 +664,8 @@ def test_llguidance_sees_the_vocabulary_as_it_would_from_the_tokenizer_json(cata
 
     ours = catalog_grammar._ll
     end = gemma_tokenizer.token_to_id(END)
-    theirs = llguidance.LLTokenizer(gemma_tokenizer.to_str(), n_vocab=ours.vocab_size, eos_token=[end])
-    assert ours.vocab_size == theirs.vocab_size == gemma_tokenizer.get_vocab_size(with_added_tokens=True)
+    theirs = llguidance.LLTokenizer(hf_tokenizer.to_str(), n_vocab=ours.vocab_size, eos_token=[end])
+    assert ours.vocab_size == theirs.vocab_size == gemma_tokenizer.vocab_size
     assert ours.eos_tokens == theirs.eos_tokens == [end]
     ids = range(ours.vocab_size)
     assert [ours.decode_bytes([i]) for i in ids] == [theirs.decode_bytes([i]) for i in ids]
@@ -684,7 +686,7 @@ def test_a_list_that_loops_is_closed_and_the_call_still_parses(gemma_tokenizer):
 
     def stuck(text: str):
         """Wants `text` token by token; where the mask refuses, would rather close than anything else."""
-        wanted = gemma_tokenizer.encode(text).ids
+        wanted = gemma_tokenizer.encode(text)
 
         def next_logits(step: int, out: list[int]) -> np.ndarray:
             logits = np.zeros(grammar.vocab_size, dtype=np.float32)

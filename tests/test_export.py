@@ -128,13 +128,13 @@ def test_int8_close_to_fp32_and_table_stored_once(exported, kind):
     assert (exported[kind].parent / "model.onnx.data").stat().st_size < fp32_bytes / 3
 
 
-def test_select_output_tokens_keeps_bytes_markers_and_catalog(gemma_tokenizer):
+def test_select_output_tokens_keeps_bytes_markers_and_catalog(hf_tokenizer):
     catalog = "call:create_event{\"title\": \"Lunch\"} ~/Documents"
-    keep = set(select_output_tokens(gemma_tokenizer, size=4096, texts=[catalog]))
-    vocab = gemma_tokenizer.get_vocab(with_added_tokens=True)
+    keep = set(select_output_tokens(hf_tokenizer, size=4096, texts=[catalog]))
+    vocab = hf_tokenizer.get_vocab(with_added_tokens=True)
     assert 4096 <= len(keep) <= 4096 + 300
     assert {vocab["<end_of_turn>"], vocab["<eos>"], vocab["<0xEA>"], vocab["<0x00>"]} <= keep
-    assert set(gemma_tokenizer.encode(catalog, add_special_tokens=False).ids) <= keep
+    assert set(hf_tokenizer.encode(catalog, add_special_tokens=False).ids) <= keep
     assert vocab["<unused0>"] not in keep
 
 

@@ -131,7 +131,7 @@ def _tiny_model(folder: Path) -> Path:
 
     folder.mkdir(parents=True)
     (folder / "model.onnx").write_bytes(os.urandom(4096))
-    (folder / "tokenizer.json").write_text('{"version": "1.0"}')
+    (folder / "tokenizer.model").write_bytes(os.urandom(512))
     inputs = BuildInputs(base_sha256="0" * 64, adapter=None, catalog_version=1, catalog_sha256="1" * 64,
                          recipe_version=1)
     write_manifest(folder, name=folder.name, inputs=inputs, adapter_choice="none", tool_names=("list_events",),

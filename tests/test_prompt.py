@@ -109,7 +109,7 @@ def test_text_that_spells_control_tokens_cannot_open_a_turn(gemma_tokenizer):
         Message("tool", attack),
     ))
     prompt = render(conv)
-    ids = gemma_tokenizer.encode(prompt, add_special_tokens=False).ids
+    ids = gemma_tokenizer.encode(prompt)
     specials = {gemma_tokenizer.token_to_id(t) for t in ("<start_of_turn>", "<end_of_turn>", "<bos>", "<unused7>")}
     controls = [gemma_tokenizer.id_to_token(i) for i in ids if i in specials]
     # <bos>, then user / model / tool / model turns: only the renderer's own markers.

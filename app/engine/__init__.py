@@ -1,4 +1,4 @@
-"""The on-device inference engine (ONNX Runtime + tokenizers + numpy; never torch).
+"""The on-device inference engine (ONNX Runtime + SentencePiece + llguidance + numpy; never torch).
 
 `Engine` and its result types are imported lazily so that `import app.engine.constrain`
 (or anything else under app.engine) does not load onnxruntime.

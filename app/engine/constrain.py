@@ -30,9 +30,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 import llguidance
 import numpy as np
-from tokenizers import Tokenizer
-
 from app.engine.memory import trim_heap
+from app.engine.tokenizer import GemmaTokenizer
 from app.prompt.render import CALL_PREFIX, END
 from app.tools.catalog import ToolSpec
 
@@ -190,12 +189,12 @@ class _Vocabulary:
 
     is_tokenizer_wrapper = True  # what llguidance checks for
 
-    def __init__(self, tokenizer: Tokenizer, end: int, producible: np.ndarray | None = None):
-        added = tokenizer.get_added_tokens_decoder()
-        # Special: <bos>, <end_of_turn>, <unusedN>, also "<table>" (as llguidance reads the
-        # JSON); not "\n\n" or "[multimodal]", which text may contain.
-        special = {i for i, t in added.items() if t.special or (t.content.startswith("<") and t.content.endswith(">"))}
-        size = tokenizer.get_vocab_size(with_added_tokens=True)
+    def __init__(self, tokenizer: GemmaTokenizer, end: int, producible: np.ndarray | None = None):
+        # Special: <bos>, <end_of_turn>, <unusedN>, also "<table>"; not "\n\n" or
+        # "[multimodal]", which text may contain.
+        special = set(tokenizer.control_ids) | {i for p, i in tokenizer.verbatim.items()
+                                                if p.startswith("<") and p.endswith(">")}
+        size = tokenizer.vocab_size
         keep = np.ones(size, dtype=bool)
         if producible is not None:
             keep[:] = False
@@ -217,10 +216,10 @@ class _Vocabulary:
         return bytes([int(byte.group(1), 16)]) if byte else piece.replace("\u2581", " ").encode()
 
     def __call__(self, text: str) -> list[int]:
-        return self._tokenizer.encode(text, add_special_tokens=False).ids
+        return self._tokenizer.encode(text)
 
 
-def _ll_tokenizer(tokenizer: Tokenizer, producible: np.ndarray | None = None) -> llguidance.LLTokenizer:
+def _ll_tokenizer(tokenizer: GemmaTokenizer, producible: np.ndarray | None = None) -> llguidance.LLTokenizer:
     """llguidance's view of the vocabulary (token bytes, a trie): 3-5 s for Gemma's 262k, so kept.
 
     A reply ends with `<end_of_turn>` only, as in training (`<eos>` is never allowed).
@@ -234,7 +233,7 @@ def _key(producible: np.ndarray | None) -> bytes | None:
 
 
 @lru_cache(maxsize=4)
-def _ll_tokenizer_for(tokenizer: Tokenizer, producible: bytes | None) -> llguidance.LLTokenizer:
+def _ll_tokenizer_for(tokenizer: GemmaTokenizer, producible: bytes | None) -> llguidance.LLTokenizer:
     end = tokenizer.token_to_id(END)
     if end is None:
         raise ValueError(f"The tokenizer has no {END} token; it is not a Gemma chat tokenizer.")
@@ -254,7 +253,7 @@ def _comma_tokens(ll: llguidance.LLTokenizer) -> np.ndarray:
     return np.array([b"," in ll.decode_bytes([t]) for t in range(ll.vocab_size)])
 
 
-def prepare(tokenizer: Tokenizer, producible: np.ndarray | None = None) -> None:
+def prepare(tokenizer: GemmaTokenizer, producible: np.ndarray | None = None) -> None:
     """Build llguidance's vocabulary view now (kept), so the first constrained reply does not wait 3-5 s."""
     _ll_tokenizer(tokenizer, producible)
 
@@ -289,7 +288,7 @@ def _text_terminal(prefix: str = CALL_PREFIX) -> str:
 class CallGrammar:
     """The reply language for one tool set, compiled once; `.processor()` is cheap.
 
-    `tokenizer` is the model's tokenizers.Tokenizer (its `<end_of_turn>` ends a reply);
+    `tokenizer` is the model's GemmaTokenizer (its `<end_of_turn>` ends a reply);
     `tools` are the tools the model may call (granted built-ins, or external tools
     declared in the prompt); `producible`, the token ids the model can output (the
     engine's `info.output_tokens`), None for all. A tool whose argument schema llguidance
@@ -297,7 +296,7 @@ class CallGrammar:
     in `warnings`.
     """
 
-    def __init__(self, tokenizer: Tokenizer, tools: Sequence[ToolSpec], producible: np.ndarray | None = None):
+    def __init__(self, tokenizer: GemmaTokenizer, tools: Sequence[ToolSpec], producible: np.ndarray | None = None):
         unique: dict[str, ToolSpec] = {}
         for tool in tools:
             if not _NAME.match(tool.name):

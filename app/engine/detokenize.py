@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from tokenizers import Tokenizer
+from app.engine.tokenizer import GemmaTokenizer
 
 REPLACEMENT = "\ufffd"
 
@@ -23,14 +23,14 @@ REPLACEMENT = "\ufffd"
 class StreamingDetokenizer:
     """Accumulates tokens; `add(token)` returns the newly complete text (possibly "")."""
 
-    def __init__(self, tokenizer: Tokenizer):
+    def __init__(self, tokenizer: GemmaTokenizer):
         self._tok = tokenizer
         self.tokens: list[int] = []
         self._prefix = 0  # tokens before this index are settled; [_prefix, _read) give context
         self._read = 0
 
     def _decode(self, ids: Sequence[int]) -> str:
-        return self._tok.decode(list(ids), skip_special_tokens=False)
+        return self._tok.decode(ids)
 
     def add(self, token: int) -> str:
         self.tokens.append(token)

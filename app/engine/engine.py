@@ -26,17 +26,16 @@ from typing import Callable, Iterator, Literal, Sequence
 
 import numpy as np
 import onnxruntime as ort
-from tokenizers import Tokenizer
 
 from app.engine import memory
 from app.engine.detokenize import StopMatcher, StreamingDetokenizer
 from app.engine.kv import KVCache, KVSnapshot
 from app.engine.rope import RotaryTables
 from app.engine.session import ModelInfo, open_session
+from app.engine.tokenizer import SPM_FILE, GemmaTokenizer
 from app.errors import DeskmateError, ModelMissing
 
 MODEL_FILE = "model.onnx"
-TOKENIZER_FILE = "tokenizer.json"
 END_OF_TURN = "<end_of_turn>"
 # Prompt tokens per graph run: each run's scratch (~20 MB at 128, the layer's activations)
 # is freed after it. 256 prefilled 1-9 % faster than 128 but peaked 14 MB higher with a
@@ -96,7 +95,7 @@ def _verify_model(model_dir: Path) -> None:
 class Engine:
     """A loaded model: ONNX Runtime session, tokenizer, KV cache and prefix cache."""
 
-    def __init__(self, session: ort.InferenceSession, tokenizer: Tokenizer, info: ModelInfo,
+    def __init__(self, session: ort.InferenceSession, tokenizer: GemmaTokenizer, info: ModelInfo,
                  weights: Sequence[tuple[int, int]] = ()):
         self.session = session
         self.tokenizer = tokenizer
@@ -115,17 +114,16 @@ class Engine:
     @classmethod
     def load(cls, model_dir: Path, threads: int | None = None, *, spin: bool = True,
              verify: bool = True) -> "Engine":
-        """Load a built model folder (model.onnx, tokenizer.json, manifest.json), verified first.
+        """Load a built model folder (model.onnx, tokenizer.model, manifest.json), verified first.
 
-        One after the other, each followed by giving its scratch memory back: parsing the
-        262k-piece tokenizer peaks at ~250 MB above what it keeps, and ONNX Runtime's
-        repacking at load reads every weight page once. Side by side, the peak was 240 MB
-        higher; the bench measured cold start at 2.1 s then, 2.3 s now (docs/benchmarks.md).
+        One after the other, each followed by giving its scratch memory back: ONNX Runtime's
+        repacking at load reads every weight page once, and the tokenizer (when it was the
+        33 MB tokenizer.json, ~250 MB of parsing scratch) should not add to that peak.
         """
         model_dir = Path(model_dir)
         if verify:  # off only for a bench variant, which has no manifest
             _verify_model(model_dir)
-        tokenizer = Tokenizer.from_file(str(model_dir / TOKENIZER_FILE))
+        tokenizer = GemmaTokenizer.from_file(model_dir / SPM_FILE)
         memory.trim_heap()
         with memory.paging_out(model_dir / (MODEL_FILE + ".data")):
             session, info = open_session(model_dir / MODEL_FILE, threads, spin=spin)
@@ -135,7 +133,7 @@ class Engine:
 
     def encode(self, text: str) -> list[int]:
         """Token ids of `text` as written (special tokens like <bos> are matched in the text)."""
-        return self.tokenizer.encode(text, add_special_tokens=False).ids
+        return self.tokenizer.encode(text)
 
     # -- the graph -----------------------------------------------------------------
 

@@ -2,8 +2,8 @@
 
 Three things would otherwise count against the app:
 
-- glibc keeps freed heap memory for reuse: parsing the 33 MB tokenizer.json leaves
-  ~250 MB of it, a long prompt's scratch tensors tens of MB (`trim_heap`).
+- glibc keeps freed heap memory for reuse: a long prompt's scratch tensors leave tens
+  of MB of it, building llguidance's view of the vocabulary ~20 MB (`trim_heap`).
 - ONNX Runtime memory-maps the weights file and, for the layers it repacks at load
   time, keeps its own copy; the mapped pages it read while repacking stay resident
   (`page_out`). They are clean file pages: if touched again they come back from the

@@ -37,7 +37,7 @@ class TorchBackend:
     """Greedy decoding of a transformers model (the dequantized GGUF, a LoRA adapter merged)."""
 
     def __init__(self, model: Any, tokenizer: Any, *, constrained: bool = True, max_tokens: int = 256):
-        """`model`: a transformers causal LM in eval mode; `tokenizer`: its tokenizers.Tokenizer."""
+        """`model`: a transformers causal LM in eval mode; `tokenizer`: the app's GemmaTokenizer."""
         import torch
 
         self._torch = torch
@@ -54,13 +54,14 @@ class TorchBackend:
         """The dequantized GGUF (fp32) with `adapter` merged; the tokenizer is the GGUF's (cached) unless given."""
         import torch
 
+        from app.engine.tokenizer import GemmaTokenizer
         from app.model.loader import load_torch_model
-        from app.model.tokenizer import cached_tokenizer
+        from app.model.tokenizer import cached_spm_model
 
         if threads:
             torch.set_num_threads(threads)
         model = load_torch_model(Path(gguf), Path(adapter) if adapter else None)
-        return cls(model, tokenizer or cached_tokenizer(Path(gguf)), **options)
+        return cls(model, tokenizer or GemmaTokenizer.from_file(cached_spm_model(Path(gguf))), **options)
 
     def _processor(self, tools: Sequence[ToolSpec]) -> Callable[[list[int], Any], Any] | None:
         """The call constraint, the same one the app decodes with (one grammar per tool set)."""
@@ -78,7 +79,7 @@ class TorchBackend:
 
     def reply(self, conv: Conversation, *, on_text: Callable[[str], None] | None = None) -> str:
         torch = self._torch
-        prompt_ids = self.tokenizer.encode(render(conv), add_special_tokens=False).ids
+        prompt_ids = self.tokenizer.encode(render(conv))
         processor = self._processor(nameable_tools(conv))
         generated: list[int] = []
         text = ""
@@ -94,7 +95,7 @@ class TorchBackend:
                     note = grant_request(text, conv.grantable)
                     return (note or text) + END
                 generated.append(token)
-                new_text = self.tokenizer.decode(generated, skip_special_tokens=False)
+                new_text = self.tokenizer.decode(generated)
                 if on_text is not None and len(new_text) > len(text):
                     on_text(new_text[len(text):])
                 text = new_text

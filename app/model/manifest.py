@@ -1,6 +1,6 @@
 """manifest.json: what a built model is made of, and the check that it still is.
 
-A built model folder holds model.onnx (+ its external data), tokenizer.json and
+A built model folder holds model.onnx (+ its external data), tokenizer.model and
 manifest.json. The manifest records the sha256 and size of every file and the
 inputs the build used (base GGUF, LoRA adapter, tool catalog, build recipe) as a
 fingerprint: a build whose fingerprint matches is a no-op, and a model built for
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Iterable, Literal, Mapping
 
 from app import __version__
+from app.engine.tokenizer import SPM_FILE
 from app.errors import ModelCorrupt, ModelMissing
 from app.paths import bundled_models, repo_root
 
@@ -33,7 +34,8 @@ REBUILD_COMMAND = "deskmate model build --force"
 # tokenizer, kept tokens) changes what they produce, so existing models get rebuilt.
 # 2: layers as MatMulNBits (block-wise int8), was DynamicQuantizeMatMul
 # 3: the graph's metadata says which layers are local (the engine frees their old keys)
-RECIPE_VERSION = 3
+# 4: the tokenizer ships as tokenizer.model (SentencePiece), not tokenizer.json
+RECIPE_VERSION = 4
 
 AdapterChoice = Literal["default", "explicit", "none"]
 
@@ -159,8 +161,8 @@ def write_manifest(
         FileEntry(p.relative_to(model_dir).as_posix(), p.stat().st_size, sha256_file(p)) for p in _model_files(model_dir)
     )
     by_path = {f.path: f for f in files}
-    if "tokenizer.json" not in by_path:
-        raise ValueError(f"{model_dir} has no tokenizer.json; the tokenizer is part of the model")
+    if SPM_FILE not in by_path:
+        raise ValueError(f"{model_dir} has no {SPM_FILE}; the tokenizer is part of the model")
     manifest = Manifest(
         name=name,
         created=now.isoformat(timespec="seconds"),
@@ -168,7 +170,7 @@ def write_manifest(
         adapter_choice=adapter_choice,
         app_version=__version__,
         tool_names=tuple(tool_names),
-        tokenizer_sha256=by_path["tokenizer.json"].sha256,
+        tokenizer_sha256=by_path[SPM_FILE].sha256,
         files=files,
         notes=dict(notes or {}),
     )

@@ -16,11 +16,15 @@ pieces too, ranked by the score of a+b. Everything else mirrors llama.cpp:
   text before BPE, like llama.cpp's `tokenize(..., special=True)`;
 - nothing is added around the text: the prompt carries "<bos>" itself.
 
-`tests/test_tokenizer.py` checks this against llama.cpp's own tokenization of the
+The same vocabulary is also written as a SentencePiece model (`spm_model`), which
+is what a built model folder carries and the app loads (`app.engine.tokenizer`):
+SentencePiece merges by score natively, with no merge table, and keeps 29 MB less
+resident. Training and the build keep using the `tokenizers` form.
+`tests/test_tokenizer.py` checks both against llama.cpp's own tokenization of the
 same GGUF on thousands of texts (golden file in tests/data/).
 
-Build-time code (`build_tokenizer`) reads the GGUF with the `gguf` package and is
-only imported lazily; `load_tokenizer` needs nothing but `tokenizers`.
+Build-time code (`build_tokenizer`, `spm_model`) reads the GGUF with the `gguf`
+package and is only imported lazily; `load_tokenizer` needs nothing but `tokenizers`.
 """
 
 from __future__ import annotations
@@ -28,13 +32,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from tokenizers import AddedToken, Tokenizer, decoders, models, normalizers
+
+from app.engine.tokenizer import SPM_FILE
 
 # llama.cpp / SentencePiece token types stored in tokenizer.ggml.token_type.
 NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED, BYTE = 1, 2, 3, 4, 5, 6
 SPACE_MARK = "\u2581"  # "▁"
-TOKENIZER_FILE = "tokenizer.json"
+TOKENIZER_FILE = "tokenizer.json"  # the `tokenizers` form, for the build and training
 # Bump when the way the tokenizer is rebuilt changes: cached copies and built models are redone.
 RECIPE_VERSION = 1
 
@@ -130,6 +137,41 @@ def tokenizer_from_vocab(vocab: GgufVocab) -> Tokenizer:
     return tok
 
 
+def spm_model(vocab: GgufVocab) -> bytes:
+    """The same tokenizer as a SentencePiece BPE model (`tokenizer.model`), which the app loads.
+
+    SentencePiece merges by piece score as llama.cpp does, so the GGUF's pieces, scores and
+    types carry over as they are. The engine cuts control and user-defined pieces out of the
+    text before BPE (`app.engine.tokenizer`); user-defined ones keep their raw text (spaces,
+    not "▁"), so SentencePiece's own matching of them never fires on the escaped text.
+    """
+    from sentencepiece import sentencepiece_model_pb2 as pb  # protobuf comes with onnxruntime
+
+    if vocab.add_space_prefix:
+        raise ValueError("GGUF asks for a space prefix; this tokenizer builder does not support that")
+    piece = pb.ModelProto.SentencePiece
+    types = {NORMAL: piece.NORMAL, UNKNOWN: piece.UNKNOWN, CONTROL: piece.CONTROL,
+             USER_DEFINED: piece.USER_DEFINED, UNUSED: piece.UNUSED, BYTE: piece.BYTE}
+    model = pb.ModelProto()
+    model.trainer_spec.model_type = pb.TrainerSpec.BPE
+    model.trainer_spec.vocab_size = len(vocab.tokens)
+    model.trainer_spec.byte_fallback = True
+    model.trainer_spec.unk_id = vocab.unk_id
+    model.normalizer_spec.name = "identity"
+    model.normalizer_spec.add_dummy_prefix = False
+    model.normalizer_spec.remove_extra_whitespaces = False
+    model.normalizer_spec.escape_whitespaces = True
+    for tid, (tok, score, kind) in enumerate(zip(vocab.tokens, vocab.scores, vocab.types)):
+        # SentencePiece needs its unknown piece typed so; the GGUF marks <unk> as a control token.
+        model.pieces.add(piece=tok, score=score, type=piece.UNKNOWN if tid == vocab.unk_id else types[kind])
+        # Listed again where the app reads them without walking 262k pieces (encoding ignores these lists).
+        if kind == CONTROL and tid != vocab.unk_id:
+            model.trainer_spec.control_symbols.append(tok)
+        elif kind == USER_DEFINED:
+            model.trainer_spec.user_defined_symbols.append(tok)
+    return model.SerializeToString()
+
+
 def build_tokenizer(gguf_path: Path) -> Tokenizer:
     """The correct Gemma 3 BPE tokenizer for `gguf_path` (build time: needs `gguf`)."""
     return tokenizer_from_vocab(read_gguf_vocab(Path(gguf_path)))
@@ -145,26 +187,38 @@ def save_tokenizer(tokenizer: Tokenizer, path: Path) -> Path:
 
 
 def cached_tokenizer(gguf_path: Path) -> Tokenizer:
-    """`build_tokenizer(gguf_path)`, cached as tokenizer.json beside the GGUF.
+    """`build_tokenizer(gguf_path)`, cached as tokenizer.json beside the GGUF (for the build and training).
 
     Rebuilding takes most of a minute (reading 262k pieces and ranking 500k
-    merges), so training scripts and builds share one cached copy. The cache key
-    is the GGUF's size and mtime plus this module's recipe version, so a replaced
-    GGUF or a changed rebuild never reuses a stale file.
+    merges), so training scripts and builds share one cached copy.
     """
     gguf_path = Path(gguf_path)
-    cached = gguf_path.with_name(gguf_path.stem + "." + TOKENIZER_FILE)
+    return load_tokenizer(_cached_file(gguf_path, TOKENIZER_FILE, lambda: build_tokenizer(gguf_path).to_str().encode()))
+
+
+def cached_spm_model(gguf_path: Path) -> Path:
+    """`spm_model` of the GGUF's vocabulary (the app's `tokenizer.model`), cached beside the GGUF."""
+    gguf_path = Path(gguf_path)
+    return _cached_file(gguf_path, SPM_FILE, lambda: spm_model(read_gguf_vocab(gguf_path)))
+
+
+def _cached_file(gguf_path: Path, file_name: str, make: Callable[[], bytes]) -> Path:
+    """The file `make()` writes, kept beside the GGUF as `<stem>.<file_name>`.
+
+    The cache key is the GGUF's size and mtime plus this module's recipe version, so a
+    replaced GGUF or a changed rebuild never reuses a stale file.
+    """
+    cached = gguf_path.with_name(gguf_path.stem + "." + file_name)
     key_file = cached.with_name(cached.name + ".source")
     st = gguf_path.stat()
     key = f"{gguf_path.name} {st.st_size} {st.st_mtime_ns} v{RECIPE_VERSION}"
     if cached.exists() and key_file.exists() and key_file.read_text().strip() == key:
-        return load_tokenizer(cached)
-    tok = build_tokenizer(gguf_path)
+        return cached
     tmp = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
-    tok.save(str(tmp))
+    tmp.write_bytes(make())
     tmp.replace(cached)
     key_file.write_text(key + "\n")
-    return tok
+    return cached
 
 
 def base_tokenizer(models_dir: Path) -> Tokenizer:
