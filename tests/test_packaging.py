@@ -32,7 +32,7 @@ QT_SYSTEM_PACKAGES = (
     "libxcb-randr0", "libxcb-render-util0", "libxcb-shape0", "libxcb-xkb1", "libegl1", "libgl1",
     "libfontconfig1", "libdbus-1-3", "libxkbcommon0", "libx11-xcb1",
 )
-BUILD_ONLY = ("torch", "transformers", "gguf", "optimum", "onnx")
+BUILD_ONLY = ("torch", "transformers", "gguf", "optimum", "onnx", "tokenizers")
 
 
 def test_control_declares_the_system_libraries_qt_needs() -> None:

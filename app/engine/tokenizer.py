@@ -3,8 +3,8 @@
 The build writes `tokenizer.model`, a SentencePiece model made from the GGUF's pieces,
 scores and types (`app.model.tokenizer.spm_model`). Loaded here it gives llama.cpp's ids
 token for token, as the `tokenizers` rebuild does (both are checked against the same
-golden file), in 48 MB resident instead of 77 MB: the difference is most of what keeps a
-2,000-token context under the 500 MB target.
+golden file), in 51 MB resident instead of 77 MB, with no 33 MB JSON to parse at start:
+the app's peak with a 2,000-token context fell from ~504 to ~457 MB (docs/benchmarks.md).
 
 SentencePiece itself only runs BPE. What llama.cpp does around it is done here:
 control pieces (`<bos>`, `<start_of_turn>`, `<unusedN>`, ...) and user-defined ones
@@ -24,7 +24,7 @@ from sentencepiece import sentencepiece_model_pb2 as pb
 
 SPM_FILE = "tokenizer.model"
 # Where a verbatim piece can start: every one is a tag, a whitespace run or "[multimodal]";
-# `_verbatim_types_are_covered` keeps that true for the model being loaded.
+# `_check_matchable` holds the model being loaded to that.
 _CANDIDATE = re.compile(r"<[^<>\s]+>|\[multimodal\]|[ \t\n]+")
 
 
@@ -45,7 +45,7 @@ class GemmaTokenizer:
         self.control_ids = frozenset(self.verbatim[p] for p in controls)
         if not self.control_ids:
             raise TokenizerError("no control pieces listed: this tokenizer.model was not written by `deskmate model build`")
-        _verbatim_types_are_covered(self.verbatim)
+        _check_matchable(self.verbatim)
         self._space_runs = max((len(t) for t in self.verbatim if t.isspace()), default=0)
 
     @classmethod
@@ -122,7 +122,7 @@ class GemmaTokenizer:
                 i += 1
 
 
-def _verbatim_types_are_covered(verbatim: dict[str, int]) -> None:
+def _check_matchable(verbatim: dict[str, int]) -> None:
     odd = [p for p in verbatim if not _CANDIDATE.fullmatch(p)]
     if odd:
         raise TokenizerError(f"special pieces this tokenizer cannot match in text: {odd[:5]}")
