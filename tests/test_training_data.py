@@ -385,3 +385,18 @@ def test_tool_turns_in_training_have_the_shapes_the_tools_return(toolbox, app_pa
     processes = next(json.loads(m.content) for ex in chain for m in ex.conv.messages
                      if m.role == "tool" and '"processes"' in m.content)
     assert keys(processes) == keys(real("list_processes", limit=1))
+
+
+def test_focus_set_keeps_every_focus_example_and_replays_the_rest_reproducibly(built):
+    from training.data.focus import is_focus, select
+
+    records = [record(e) for e in built[0]]
+    focus = [r for r in records if is_focus(r)]
+    assert focus and len(focus) < len(records) // 2
+    chosen = select(records, len(focus) + 40, seed=11)
+    assert len(chosen) == len(focus) + 40
+    assert {r["id"] for r in focus} <= {r["id"] for r in chosen}
+    assert sum(not is_focus(r) for r in chosen) == 40
+    assert chosen == select(records, len(focus) + 40, seed=11)
+    long_write = {"calls": [{"name": "write_file", "arguments": {"path": "~/a.txt", "content": "x. " * 20}}]}
+    assert is_focus(long_write) and not is_focus({"calls": [{"name": "write_file", "arguments": {"content": "hi"}}]})
