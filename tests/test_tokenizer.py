@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app.model.tokenizer import build_tokenizer, load_tokenizer, save_tokenizer
+from app.model.tokenizer import build_tokenizer
 
 GOLDEN = Path(__file__).parent / "data" / "llamacpp_tokens.jsonl.gz"
 
@@ -84,12 +84,18 @@ def test_unknown_characters_fall_back_to_bytes(hf_tokenizer):
     assert enc.tokens == ["<0x0D>"]
 
 
-def test_saved_tokenizer_loads_and_behaves_the_same(hf_tokenizer, tmp_path):
-    path = save_tokenizer(hf_tokenizer, tmp_path)
-    assert path == tmp_path / "tokenizer.json"
-    again = load_tokenizer(tmp_path)
-    _, rows = _golden()
-    assert not _mismatches(again, rows[:500])
+def test_cached_tokenizer_files_are_reused_and_redone_for_another_gguf(base_gguf_path, tmp_path):
+    """Both forms are cached beside the GGUF, keyed by its size and mtime: a changed GGUF gets new ones."""
+    from app.model.tokenizer import cached_spm_model
+
+    copy = tmp_path / base_gguf_path.name
+    copy.symlink_to(base_gguf_path)
+    first = cached_spm_model(copy)
+    stamp = first.stat().st_mtime_ns
+    assert cached_spm_model(copy) == first and first.stat().st_mtime_ns == stamp  # reused
+    key = first.with_name(first.name + ".source")
+    key.write_text("another gguf\n")
+    assert cached_spm_model(copy).read_bytes() == first.read_bytes() and key.read_text() != "another gguf\n"
 
 
 # --- the app's form: tokenizer.model under SentencePiece -----------------------------------------

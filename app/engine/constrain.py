@@ -30,6 +30,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import llguidance
 import numpy as np
+
 from app.engine.memory import trim_heap
 from app.engine.tokenizer import GemmaTokenizer
 from app.prompt.render import CALL_PREFIX, END

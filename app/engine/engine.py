@@ -116,9 +116,9 @@ class Engine:
              verify: bool = True) -> "Engine":
         """Load a built model folder (model.onnx, tokenizer.model, manifest.json), verified first.
 
-        One after the other, each followed by giving its scratch memory back: ONNX Runtime's
-        repacking at load reads every weight page once, and the tokenizer (when it was the
-        33 MB tokenizer.json, ~250 MB of parsing scratch) should not add to that peak.
+        The tokenizer first, then the session, each followed by giving its scratch memory
+        back, so nothing of the tokenizer's load adds to the session's peak (ONNX Runtime's
+        repacking reads every weight page once).
         """
         model_dir = Path(model_dir)
         if verify:  # off only for a bench variant, which has no manifest

@@ -18,7 +18,7 @@ pieces too, ranked by the score of a+b. Everything else mirrors llama.cpp:
 
 The same vocabulary is also written as a SentencePiece model (`spm_model`), which
 is what a built model folder carries and the app loads (`app.engine.tokenizer`):
-SentencePiece merges by score natively, with no merge table, and keeps 29 MB less
+SentencePiece merges by score natively, with no merge table, and keeps 26 MB less
 resident. Training and the build keep using the `tokenizers` form.
 `tests/test_tokenizer.py` checks both against llama.cpp's own tokenization of the
 same GGUF on thousands of texts (golden file in tests/data/).
@@ -175,15 +175,6 @@ def spm_model(vocab: GgufVocab) -> bytes:
 def build_tokenizer(gguf_path: Path) -> Tokenizer:
     """The correct Gemma 3 BPE tokenizer for `gguf_path` (build time: needs `gguf`)."""
     return tokenizer_from_vocab(read_gguf_vocab(Path(gguf_path)))
-
-
-def save_tokenizer(tokenizer: Tokenizer, path: Path) -> Path:
-    """Write tokenizer.json (a folder gets the standard file name)."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / TOKENIZER_FILE
-    tokenizer.save(str(path))
-    return path
 
 
 def cached_tokenizer(gguf_path: Path) -> Tokenizer:
