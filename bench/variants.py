@@ -14,10 +14,9 @@ import argparse
 import shutil
 from pathlib import Path
 
-
 from app.engine.engine import MODEL_FILE, Engine
-from app.engine.tokenizer import SPM_FILE, GemmaTokenizer
 from app.engine.session import open_session
+from app.engine.tokenizer import SPM_FILE, GemmaTokenizer
 from app.eval.cases import load_cases
 from app.paths import AppPaths, repo_root
 from app.prompt.render import render, render_prefix

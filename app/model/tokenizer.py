@@ -54,7 +54,6 @@ class GgufVocab:
     scores: tuple[float, ...]
     types: tuple[int, ...]
     unk_id: int
-    add_space_prefix: bool
 
 
 def read_gguf_vocab(gguf_path: Path) -> GgufVocab:
@@ -70,12 +69,15 @@ def read_gguf_vocab(gguf_path: Path) -> GgufVocab:
     kind = field("tokenizer.ggml.model")
     if kind != "llama":
         raise ValueError(f"{gguf_path}: expected a SentencePiece ('llama') tokenizer, found {kind!r}")
+    if field("tokenizer.ggml.add_space_prefix", False):
+        # Gemma 3 does not prepend a space; supporting it would need a Prepend normalizer applied
+        # per text fragment, which `tokenizers` cannot express exactly.
+        raise ValueError(f"{gguf_path}: the tokenizer asks for a space prefix, which this builder does not support")
     return GgufVocab(
         tokens=tuple(field("tokenizer.ggml.tokens")),
         scores=tuple(float(s) for s in field("tokenizer.ggml.scores")),
         types=tuple(int(t) for t in field("tokenizer.ggml.token_type")),
         unk_id=int(field("tokenizer.ggml.unknown_token_id", 0)),
-        add_space_prefix=bool(field("tokenizer.ggml.add_space_prefix", False)),
     )
 
 
@@ -102,10 +104,6 @@ def spm_merges(vocab: GgufVocab) -> list[tuple[str, str]]:
 
 def tokenizer_from_vocab(vocab: GgufVocab) -> Tokenizer:
     """Assemble the `tokenizers` pipeline that reproduces llama.cpp's SPM tokenization."""
-    if vocab.add_space_prefix:
-        # Gemma 3 does not prepend a space; supporting it would need a Prepend normalizer
-        # applied per text fragment, which `tokenizers` cannot express exactly.
-        raise ValueError("GGUF asks for a space prefix; this tokenizer builder does not support that")
     ids = {tok: i for i, tok in enumerate(vocab.tokens)}
     bpe = models.BPE(
         vocab=ids,
@@ -147,8 +145,6 @@ def spm_model(vocab: GgufVocab) -> bytes:
     """
     from sentencepiece import sentencepiece_model_pb2 as pb  # protobuf comes with onnxruntime
 
-    if vocab.add_space_prefix:
-        raise ValueError("GGUF asks for a space prefix; this tokenizer builder does not support that")
     piece = pb.ModelProto.SentencePiece
     types = {NORMAL: piece.NORMAL, UNKNOWN: piece.UNKNOWN, CONTROL: piece.CONTROL,
              USER_DEFINED: piece.USER_DEFINED, UNUSED: piece.UNUSED, BYTE: piece.BYTE}
