@@ -400,3 +400,28 @@ def test_focus_set_keeps_every_focus_example_and_replays_the_rest_reproducibly(b
     assert chosen == select(records, len(focus) + 40, seed=11)
     long_write = {"calls": [{"name": "write_file", "arguments": {"path": "~/a.txt", "content": "x. " * 20}}]}
     assert is_focus(long_write) and not is_focus({"calls": [{"name": "write_file", "arguments": {"content": "hi"}}]})
+
+
+def test_nocall_focus_takes_only_answers_in_words_of_the_eager_caller_kinds(built):
+    from training.data.focus import is_nocall_focus, select
+
+    records = [record(e) for e in built[0]]
+    focus = [r for r in records if is_nocall_focus(r)]
+    assert {r["source"] for r in focus} >= {"nocall", "seal-irrelevant", "synthetic-irrelevant"}
+    assert all(not r["calls"] for r in focus)
+    chosen = select(records, len(focus) + 25, seed=12, focus_of=is_nocall_focus)
+    assert sum(not is_nocall_focus(r) for r in chosen) == 25
+    assert not is_nocall_focus({"source": "ungranted", "calls": []})  # refusals for a missing group: not this set
+
+
+def test_advice_unresolved_references_and_impossible_first_steps_get_words():
+    """The kinds the shipped model called for: advice about commands, "the X" with no X before, a call no tool makes."""
+    from training.data.nocall import ADVICE, PLACES, UNRESOLVED, nocall_examples
+
+    examples = nocall_examples(random.Random(3), Catalog.builtin(), 300)
+    requests = [e.conv.messages[-1].content.lower() for e in examples]
+    for table in (ADVICE, UNRESOLVED):
+        assert any(req.lower() in r for req, _ in table for r in requests)
+    compound = [e for e, r in zip(examples, requests) if any(f"the {p} " in r for p in PLACES)]
+    assert compound and all("calendar" in e.answer.content for e in compound)
+    assert all(not parse_reply(e.answer.content).calls for e in examples)

@@ -6,7 +6,11 @@ every example of what the generator of commit e82e3b8 added (texts of several se
 folder names, commands over the whole home folder, files right in ~) and event updates, which the dev split
 misses most, topped up with a seeded random sample of everything else so the rest is not forgotten.
 
-    python -m training.data.focus --data train.jsonl --out focus.jsonl     # ~2 s
+Run 12 (`--focus nocall`, 2,400 examples) did the same for the answers in words: every no-call example of
+the kinds the dev split still gets wrong (advice about commands, references with nothing to resolve them, two
+steps of which no tool does the first) and of the BFCL irrelevance kinds, with an equal replay of the rest.
+
+    python -m training.data.focus --data train.jsonl --out focus.jsonl [--focus nocall --total 2400]   # ~2 s
 """
 
 from __future__ import annotations
@@ -22,8 +26,16 @@ NEW_FOLDERS = ("reports", "blog", "rust-playground", "/data", "old-stuff", "phot
                "~/sites", "~/datasets")
 
 
+NOCALL_SOURCES = ("nocall", "seed", "seal-irrelevant", "synthetic-irrelevant")
+
+
+def is_nocall_focus(record: dict) -> bool:
+    """A reply in words where a model that calls too eagerly would call (run 12)."""
+    return not record.get("calls") and record["source"] in NOCALL_SOURCES
+
+
 def is_focus(record: dict) -> bool:
-    """Whether a training record (a line of train.jsonl) shows what the follow-up is about."""
+    """Whether a training record (a line of train.jsonl) shows what the generator of e82e3b8 added (run 11)."""
     for call in record.get("calls") or []:
         args = call.get("arguments", {})
         if call["name"] == "write_file" and len(args.get("content", "")) > 40:
@@ -35,11 +47,14 @@ def is_focus(record: dict) -> bool:
     return False
 
 
-def select(records: list[dict], total: int, seed: int) -> list[dict]:
+FOCUS = {"generator": is_focus, "nocall": is_nocall_focus}
+
+
+def select(records: list[dict], total: int, seed: int, focus_of=is_focus) -> list[dict]:
     """The focus records topped up to `total` with a random replay of the others, shuffled."""
     rng = random.Random(seed)
-    focus = [r for r in records if is_focus(r)]
-    rest = [r for r in records if not is_focus(r)]
+    focus = [r for r in records if focus_of(r)]
+    rest = [r for r in records if not focus_of(r)]
     chosen = focus + rng.sample(rest, max(total - len(focus), 0))
     rng.shuffle(chosen)
     return chosen
@@ -51,11 +66,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--total", type=int, default=1050)
     ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--focus", choices=sorted(FOCUS), default="generator", help="which examples all go in")
     args = ap.parse_args(argv)
     records = [json.loads(line) for line in args.data.read_text("utf-8").splitlines()]
-    chosen = select(records, args.total, args.seed)
+    focus_of = FOCUS[args.focus]
+    chosen = select(records, args.total, args.seed, focus_of)
     args.out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in chosen), "utf-8")
-    print(json.dumps({"examples": len(chosen), "focus": sum(map(is_focus, chosen))}))
+    print(json.dumps({"examples": len(chosen), "focus": sum(map(focus_of, chosen))}))
 
 
 if __name__ == "__main__":

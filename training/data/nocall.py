@@ -74,11 +74,50 @@ DANGEROUS = (
     ("run sudo rm -rf /", "I won't run that: it would destroy the system."),
     ("delete all my calendar events", "I won't delete your whole calendar. Which events should go?"),
 )
+# Questions about tools and commands: the answer is advice, not running one (the shipped soup ran
+# `ps aux` when asked which of two commands is better).
+ADVICE = (
+    ("should I use rsync or cp to back up my photos?", "rsync: it copies only what changed and can resume; cp copies everything every time."),
+    ("is du or df the right one for folder sizes", "du: it measures folders and files; df shows free space per disk."),
+    ("which is faster, grep or ripgrep?", "ripgrep (rg) is usually faster, especially on big folders; grep is everywhere."),
+    ("htop vs top, which one would you pick", "htop: same information as top, easier to read and sort."),
+    ("is it better to kill -9 or just kill", "Try plain kill first: it lets the program clean up. kill -9 is the last resort."),
+    ("what's the best command to see open ports", "On macOS `lsof -i -P`, on Linux `ss -tulpn`. Want me to run one?"),
+    ("would tar or zip be better for sending a folder to a Windows user", "zip: Windows opens it without extra software."),
+    ("which command shows my IP address", "`ip addr` on Linux, `ipconfig getifaddr en0` on macOS."),
+    ("is it safe to delete the files in /tmp", "Mostly, yes: /tmp holds temporary files, but a running program may still use some."),
+    ("how do I see hidden files from the terminal", "Use `ls -a`: it lists files whose names start with a dot."),
+    ("what's the command to check my python version, don't run it", "`python3 --version`."),
+    ("should I use brew or pip to install httpie", "Either works; brew keeps it apart from your Python projects."),
+)
+# A definite reference with nothing before it to resolve it: ask which one.
+UNRESOLVED = (
+    ("stop the program", "Which program should I stop? Give me its name or PID."),
+    ("end the task", "Which program should I stop?"), ("quit the app", "Which app should I quit?"),
+    ("delete the file", "Which file should I delete?"), ("open the document", "Which document should I open?"),
+    ("move the meeting to later", "Which meeting, and to when?"), ("rename it to final", "Which file or event should I rename?"),
+    ("where's the report again?", "Do you mean a file or an event? Tell me which and I'll look."),
+    ("where is the budget thing again", "Is that a file or a meeting? Tell me and I'll look it up."),
+    ("when's that call again?", "Which call do you mean? Give me its name and I'll check your calendar."),
+    ("push the meeting back", "Which meeting, and by how much?"), ("read it to me", "Which file should I read?"),
+    ("copy the folder", "Which folder, and where should the copy go?"), ("shut the thing down", "What should I shut down? Give me the program's name."),
+)
+# Two steps where the second can only happen through the first, which no tool does.
+COMPOUND = (
+    ("call the {p} and book me an appointment", "make phone calls"),
+    ("phone the {p} to set up a visit next week", "make phone calls"),
+    ("ring the {p} and ask when they're open", "make phone calls"),
+    ("email the {p} and get me a slot on Monday", "send email"),
+    ("message the {p} and reschedule my appointment with them", "send messages"),
+    ("contact the {p} and cancel my booking", "contact people or businesses"),
+)
+PLACES = ("dentist", "plumber", "garage", "vet", "hairdresser", "doctor", "landlord", "bank")
 NAMES = ("Sam", "Mom", "Ana", "Olga", "my boss", "Marco", "Priya")
 
 
 def nocall_examples(rng: random.Random, catalog: Catalog, n: int) -> list[Example]:
-    kinds = (("chit", 0.25), ("know", 0.25), ("unsup", 0.25), ("vague", 0.18), ("danger", 0.07))
+    kinds = (("chit", 0.2), ("know", 0.18), ("unsup", 0.18), ("vague", 0.12), ("danger", 0.06), ("advice", 0.1),
+             ("unresolved", 0.1), ("compound", 0.06))
     out = []
     for i in range(n):
         kind = rng.choices([k for k, _ in kinds], [w for _, w in kinds])[0]
@@ -94,10 +133,18 @@ def nocall_examples(rng: random.Random, catalog: Catalog, n: int) -> list[Exampl
                               f"I'm not able to {what}. I can help with files, calendar, commands and system info."))
         elif kind == "vague":
             req, ans = rng.choice(VAGUE)
+        elif kind == "advice":
+            req, ans = rng.choice(ADVICE)
+        elif kind == "unresolved":
+            req, ans = rng.choice(UNRESOLVED)
+        elif kind == "compound":
+            tmpl, what = rng.choice(COMPOUND)
+            req = tmpl.format(p=rng.choice(PLACES))
+            ans = f"I can't {what}, so I can't do that part. Once it's booked, I can put it on your calendar."
         else:
             req, ans = rng.choice(DANGEROUS)
         groups, ctx = random_context(rng, None)
-        if kind in ("chit", "know"):
+        if kind in ("chit", "know", "advice"):
             request = rng.choice((req, req.lower(), req.capitalize(), req + "?" if not req.endswith("?") else req))
         else:
             request = polite(rng, req)
