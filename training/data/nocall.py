@@ -113,6 +113,9 @@ COMPOUND = (
 )
 PLACES = ("dentist", "plumber", "garage", "vet", "hairdresser", "doctor", "landlord", "bank")
 NAMES = ("Sam", "Mom", "Ana", "Olga", "my boss", "Marco", "Priya")
+# The kinds whose request and answer come as a fixed pair.
+ANSWERED = {"chit": CHITCHAT, "know": KNOWLEDGE, "vague": VAGUE, "danger": DANGEROUS, "advice": ADVICE,
+            "unresolved": UNRESOLVED}
 
 
 def nocall_examples(rng: random.Random, catalog: Catalog, n: int) -> list[Example]:
@@ -121,28 +124,18 @@ def nocall_examples(rng: random.Random, catalog: Catalog, n: int) -> list[Exampl
     out = []
     for i in range(n):
         kind = rng.choices([k for k, _ in kinds], [w for _, w in kinds])[0]
-        if kind == "chit":
-            req, ans = rng.choice(CHITCHAT)
-        elif kind == "know":
-            req, ans = rng.choice(KNOWLEDGE)
+        if kind in ANSWERED:
+            req, ans = rng.choice(ANSWERED[kind])
         elif kind == "unsup":
             tmpl, what = rng.choice(UNSUPPORTED)
             req = tmpl.format(n=rng.choice(NAMES))
             ans = rng.choice((f"Sorry, I can't {what}: none of my tools does that.",
                               f"I can't {what} — that's outside what my tools can do.",
                               f"I'm not able to {what}. I can help with files, calendar, commands and system info."))
-        elif kind == "vague":
-            req, ans = rng.choice(VAGUE)
-        elif kind == "advice":
-            req, ans = rng.choice(ADVICE)
-        elif kind == "unresolved":
-            req, ans = rng.choice(UNRESOLVED)
-        elif kind == "compound":
+        else:
             tmpl, what = rng.choice(COMPOUND)
             req = tmpl.format(p=rng.choice(PLACES))
-            ans = f"I can't {what}, so I can't do that part. Once it's booked, I can put it on your calendar."
-        else:
-            req, ans = rng.choice(DANGEROUS)
+            ans = f"I can't {what}, so I can't do that part. Once you have a time, I can put it on your calendar."
         groups, ctx = random_context(rng, None)
         if kind in ("chit", "know", "advice"):
             request = rng.choice((req, req.lower(), req.capitalize(), req + "?" if not req.endswith("?") else req))
