@@ -19,6 +19,7 @@ import argparse
 import json
 import random
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 # Path parts only the new generator writes (catalog_gen.SUBDIRS, folder_in).
@@ -50,7 +51,8 @@ def is_focus(record: dict) -> bool:
 FOCUS = {"generator": is_focus, "nocall": is_nocall_focus}
 
 
-def select(records: list[dict], total: int, seed: int, focus_of=is_focus) -> list[dict]:
+def select(records: list[dict], total: int, seed: int,
+           focus_of: Callable[[dict], bool] = is_focus) -> list[dict]:
     """The focus records topped up to `total` with a random replay of the others, shuffled."""
     rng = random.Random(seed)
     focus = [r for r in records if focus_of(r)]
