@@ -414,6 +414,18 @@ def test_nocall_focus_takes_only_answers_in_words_of_the_eager_caller_kinds(buil
     assert not is_nocall_focus({"source": "ungranted", "calls": []})  # refusals for a missing group: not this set
 
 
+def test_forms_focus_takes_the_calls_to_declarations_that_ask_for_a_form(built):
+    from training.data.focus import is_forms_focus, select
+
+    records = [record(e) for e in built[0]]
+    focus = [r for r in records if is_forms_focus(r)]
+    assert focus and all(r["source"].startswith("synthetic") and r["calls"] for r in focus)
+    assert any(call["arguments"].get("location", "").endswith(", TX") or "rate" in json.dumps(call["arguments"])
+               for r in focus for call in r["calls"])
+    chosen = select(records, len(focus) + 30, seed=13, focus_of=is_forms_focus)
+    assert sum(not is_forms_focus(r) for r in chosen) == 30
+
+
 def test_advice_unresolved_references_and_impossible_first_steps_get_words():
     """The kinds the shipped model called for: advice about commands, "the X" with no X before, a call no tool makes."""
     from training.data.nocall import ADVICE, PLACES, UNRESOLVED, nocall_examples
@@ -425,3 +437,30 @@ def test_advice_unresolved_references_and_impossible_first_steps_get_words():
     compound = [e for e, r in zip(examples, requests) if any(f"the {p} " in r for p in PLACES)]
     assert compound and all("calendar" in e.answer.content for e in compound)
     assert all(not parse_reply(e.answer.content).calls for e in examples)
+
+
+def test_values_take_the_form_the_declaration_asks_for_not_the_requests_words():
+    """BFCL-style declarations ask for "the city and state", a rate as a decimal or an amount as a
+    number; the request says "Denver", "4.5%", "$2.5 million"."""
+    from training.data.synthetic import amount_in_words, percent
+
+    rng = random.Random(8)
+    for _ in range(50):
+        said, value = percent(True)(rng)
+        assert value == pytest.approx(float(said.split("%")[0].split()[0]) / 100)
+        said, value = percent(False)(rng)
+        assert value == float(said.split("%")[0].split()[0])
+        said, value = amount_in_words(1, 10**10)(rng)
+        number, _, word = said.lstrip("$").replace(",", "").partition(" ")
+        assert value == float(number) * {"thousand": 1e3, "million": 1e6, "billion": 1e9, "": 1}[word]
+    seen = 0
+    for ex in synthetic_examples(random.Random(9), 400, 0, 0):
+        (call,) = ex.answer.calls
+        spec = next(t for t in ex.conv.tools if t.name == call.name)
+        for name, value in call.arguments.items():
+            if spec.properties[name]["description"].startswith(("The city and state", "City and state")):
+                city, state = value.split(", ")
+                assert re.fullmatch(r"[A-Z]{2}", state) and city.lower() in ex.conv.messages[-1].content.lower()
+                assert value.lower() not in ex.conv.messages[-1].content.lower()
+                seen += 1
+    assert seen > 10

@@ -10,6 +10,10 @@ Run 12 (`--focus nocall`, 2,800 examples) did the same for the answers in words:
 the kinds the dev split still gets wrong (advice about commands, references with nothing to resolve them, two
 steps of which no tool does the first) and of the BFCL irrelevance kinds, 1,428, with a replay of 1,372 others.
 
+Run 13 (`--focus forms`) went on from run 7 with every call to a `synthetic.FORM_FAMILIES` declaration (a city
+with its state, a rate as a decimal, an amount in words as a number, flags a phrase switches on), the BFCL
+simple_python misses of the soup of runs 7, 9, 11 and 12 that are about reading the declaration.
+
     python -m training.data.focus --data train.jsonl --out focus.jsonl [--focus nocall --total 2800 --seed 12]
 """
 
@@ -21,6 +25,8 @@ import random
 import re
 from collections.abc import Callable
 from pathlib import Path
+
+from training.data.synthetic import FORM_FAMILIES
 
 # Path parts only the new generator writes (catalog_gen.SUBDIRS, folder_in).
 NEW_FOLDERS = ("reports", "blog", "rust-playground", "/data", "old-stuff", "photos 2024", "invoices", "/tmp",
@@ -48,7 +54,15 @@ def is_focus(record: dict) -> bool:
     return False
 
 
-FOCUS = {"generator": is_focus, "nocall": is_nocall_focus}
+FORM_NAMES = frozenset(name for family in FORM_FAMILIES for name in family.names)
+
+
+def is_forms_focus(record: dict) -> bool:
+    """A call to a declaration that asks for a form the request does not say, or a flag a phrase sets (run 13)."""
+    return any(call["name"] in FORM_NAMES for call in record.get("calls") or [])
+
+
+FOCUS = {"generator": is_focus, "nocall": is_nocall_focus, "forms": is_forms_focus}
 
 
 def select(records: list[dict], total: int, seed: int,

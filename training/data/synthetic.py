@@ -11,6 +11,12 @@ request mentions. These kinds of example come out:
   sentence of a request that asks for each in its own words;
 - a request no offered function can serve, answered in words, including near misses:
   the offered function's own subject, but not its job (a circumference for `circle_area`).
+
+`FORM_FAMILIES` teach what the shipped model missed most on BFCL simple_python when it had
+the right function: the declaration, not the request, decides a value's form ("Denver" ->
+"Denver, CO" for "the city and state", "4.5%" -> 0.045 for a rate unless it asks for a
+percentage, "$2.5 million" -> 2500000), and a phrase can switch a flag on ("including the
+precipitation" -> include_precipitation: true).
 """
 
 from __future__ import annotations
@@ -101,7 +107,100 @@ LANGS = one_of(("French", "fr"), ("Spanish", "es"), ("German", "de"), ("Japanese
 PHRASES = one_of("good morning", "where is the station", "thank you very much", "how much does it cost",
                  "see you tomorrow", "I would like a coffee")
 GENRES = one_of("comedy", "thriller", "documentary", "science fiction", "romance", "horror")
+# Where a description asks for a form the request does not say: the city with its state, a rate as a
+# decimal, an amount in words as a number. The declaration, not the request, decides the value's shape.
+US_CITIES = one_of(("Denver", "Denver, CO"), ("Austin", "Austin, TX"), ("Seattle", "Seattle, WA"),
+                   ("Miami", "Miami, FL"), ("Portland", "Portland, OR"), ("Phoenix", "Phoenix, AZ"),
+                   ("Atlanta", "Atlanta, GA"), ("San Diego", "San Diego, CA"), ("Nashville", "Nashville, TN"),
+                   ("Houston", "Houston, TX"), ("Boston", "Boston, MA"), ("Chicago", "Chicago, IL"))
+PERCENTS = (2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 6.5, 7, 8, 9, 10, 12, 15)
 
+
+def percent(as_decimal: bool) -> Sample:
+    """A rate said in percent ("4.5%", "7 percent"): 0.045 where the declaration wants a decimal, else 4.5."""
+    def sample(rng: random.Random) -> tuple[str, Any]:
+        p = rng.choice(PERCENTS)
+        spoken = f"{p:g}%" if rng.random() < 0.7 else f"{p:g} percent"
+        return spoken, round(p / 100, 4) if as_decimal else float(p)
+    return sample
+
+
+def amount_in_words(lo: float, hi: float) -> Sample:
+    """A sum said with a scale word ("2.5 million", "$300 thousand")): the number it means."""
+    fitting = [(x, word, int(x * scale)) for word, scale in (("thousand", 10**3), ("million", 10**6), ("billion", 10**9))
+               for x in (1, 1.5, 2, 2.5, 3, 4, 5, 7.5, 10, 12, 20, 25, 50, 75, 120, 250, 300, 500)
+               if lo <= x * scale <= hi]
+
+    def sample(rng: random.Random) -> tuple[str, Any]:
+        x, word, value = rng.choice(fitting)
+        return f"{'$' if rng.random() < 0.5 else ''}{x:g} {word}", value
+    return sample
+
+
+# Families whose declarations ask for a form of the value the request does not say (a city with its state,
+# a rate as a decimal, an amount in words as a number) or that a phrase switches on ("including the
+# precipitation" -> include_precipitation: true).
+FORM_FAMILIES: tuple[Family, ...] = (
+    Family(("city_events.listings", "local_happenings", "find_city_events"), "Find events in a US city.",
+           (Param("location", "string", "The city and state, e.g. Denver, CO.", US_CITIES),
+            Param("category", "string", "Kind of event, e.g. concerts, comedy, theater; default all.",
+                  one_of(("concerts", "concerts"), ("comedy shows", "comedy"), ("plays", "theater"), ("food festivals", "food")), False),
+            Param("days_ahead", "integer", "How many days ahead to look, default 7.", integer(2, 30, "days"), False)),
+           ("What's happening in {location} this week?", "Find {category} in {location}.",
+            "any {category} in {location} in the next {days_ahead}?", "events in {location}")),
+    Family(("realty.listing_search", "homes_on_market", "find_houses_for_sale"), "Search homes for sale.",
+           (Param("location", "string", "City and state, e.g. Austin, TX.", US_CITIES),
+            Param("max_price", "integer", "Highest price in dollars.", amount_in_words(100_000, 5_000_000)),
+            Param("bedrooms", "integer", "Least number of bedrooms, optional.", integer(1, 5, "bedrooms"), False)),
+           ("Homes for sale in {location} under {max_price}.", "Find a house in {location} with {bedrooms}, budget {max_price}.",
+            "what can I buy in {location} for {max_price}?")),
+    Family(("loan.monthly_cost", "calc_installment", "borrowing.payment_per_month"), "Monthly payment of a fixed-rate loan.",
+           (Param("principal", "integer", "Amount borrowed.", amount_in_words(1_000, 5_000_000)),
+            Param("annual_rate", "number", "The annual interest rate.", percent(True)),
+            Param("years", "integer", "Length of the loan in years.", integer(2, 30, "years"))),
+           ("What's the monthly payment on {principal} at {annual_rate} over {years}?",
+            "Monthly installment on {principal} borrowed for {years}, rate {annual_rate}.",
+            "I'm borrowing {principal} for {years} at {annual_rate} interest. How much a month?")),
+    Family(("valuation.discount_to_today", "worth_today", "calc_present_worth"), "Present value of a future amount.",
+           (Param("future_amount", "integer", "The amount received in the future.", amount_in_words(1_000, 1_000_000_000)),
+            Param("discount_rate", "number", "The discount rate.", percent(True)),
+            Param("years", "integer", "Years until it is received.", integer(1, 40, "years"))),
+           ("What is {future_amount} received in {years} worth today at a {discount_rate} discount rate?",
+            "Present value of {future_amount} in {years}, discounted at {discount_rate}.")),
+    Family(("holding.project_value", "portfolio_outlook", "estimate_holding_growth"), "Projected value of an investment.",
+           (Param("current_value", "integer", "Value today in dollars.", amount_in_words(1_000, 1_000_000_000)),
+            Param("growth_rate", "number", "The expected annual growth rate.", percent(True)),
+            Param("years", "integer", "Number of years.", integer(1, 30, "years"))),
+           ("If my {current_value} portfolio grows {growth_rate} a year, what's it worth in {years}?",
+            "Project {current_value} growing at {growth_rate} annually for {years}.")),
+    Family(("tax.amount_due", "estimate_income_tax", "levy_calculator"), "Tax owed on an income.",
+           (Param("income", "integer", "Yearly income in dollars.", amount_in_words(10_000, 10_000_000)),
+            Param("tax_rate", "number", "The tax rate as a percentage, e.g. 20 for 20%.", percent(False)),
+            Param("deductions", "integer", "Deductions in dollars, optional.", integer(1000, 20000), False)),
+           ("How much tax on {income} at {tax_rate}?", "Tax due on an income of {income} with a {tax_rate} rate and {deductions} in deductions.",
+            "I earn {income} and the tax rate is {tax_rate}. What do I owe?")),
+    Family(("outlook.hourly", "weather_next_hours", "forecast_by_hour"), "Weather forecast for the coming hours.",
+           (Param("city", "string", "City name.", CITIES),
+            Param("hours", "integer", "How many hours ahead.", integer(6, 96)),
+            Param("include_precipitation", "boolean", "Add rain and snow chances, default false.",
+                  one_of(("including the precipitation", True), ("with the chance of rain", True), ("with rainfall", True)), False),
+            Param("include_wind", "boolean", "Add wind speed, default false.", one_of(("and the wind", True), ("plus wind speeds", True)), False)),
+           ("Forecast for {city} for the next {hours} hours.", "What will the weather be in {city} over the next {hours} hours {include_precipitation}?",
+            "{city} weather, next {hours} hours, {include_precipitation} {include_wind}", "next {hours} hours in {city} {include_wind}")),
+    Family(("rail.connections", "journey_planner", "find_train_route"), "Find a route between two cities by train or bus.",
+           (Param("origin", "string", "Departure city.", CITIES),
+            Param("destination", "string", "Arrival city.", CITIES),
+            Param("mode", "string", "'train' or 'bus', default 'train'.", one_of(("by bus", "bus"), ("by train", "train")), False),
+            Param("direct_only", "boolean", "Only routes with no changes, default false.", one_of(("direct", True), ("nonstop", True)), False)),
+           ("How do I get from {origin} to {destination} {mode}?", "Find a {direct_only} connection from {origin} to {destination}.",
+            "{direct_only} trip {origin} to {destination} {mode}", "route from {origin} to {destination}")),
+    Family(("company.facts", "org_profile", "business_lookup"), "Information about a company.",
+           (Param("company", "string", "Company name.", one_of("Apple", "Microsoft", "Tesla", "Nvidia", "Netflix", "Intel")),
+            Param("detailed", "boolean", "Full profile instead of a summary, default false.", one_of(("detailed", True), ("in-depth", True), ("full", True)), False),
+            Param("year", "integer", "Fiscal year, default the latest.", integer(2015, 2024), False)),
+           ("Give me {detailed} information about {company}.", "Tell me about {company}.",
+            "{company} company profile for {year}", "I want a {detailed} profile of {company} for {year}.")),
+)
 
 FAMILIES: tuple[Family, ...] = (
     Family(("calc_disc_area", "shapes.disc_surface", "round_area"), "Calculate the area of a circle.",
@@ -234,6 +333,7 @@ FAMILIES: tuple[Family, ...] = (
             Param("cabin", "string", "Cabin class, default economy.", one_of("business", "first", "premium economy"), False)),
            ("Find flights from {origin} to {destination} on {date}.",
             "I need a {cabin} ticket {origin} to {destination}, {date}.")),
+    *FORM_FAMILIES,
 )
 
 
@@ -262,6 +362,15 @@ NEAR_MISSES: dict[str, tuple[str, ...]] = {  # family (first name) -> requests i
     "cinema.pick_titles": ("When is the next showing of the new thriller near me?", "Who directed Jaws?"),
     "body_index_tool": ("How many calories should I eat a day?", "What's a healthy resting heart rate?"),
     "airline.itineraries": ("Book a hotel in Lisbon for June 14.", "Is my flight LH 400 on time?"),
+    "city_events.listings": ("Buy two tickets to the comedy show in Denver.", "What's the best neighborhood to live in Austin?"),
+    "realty.listing_search": ("What's my house worth?", "Find me an apartment to rent in Seattle."),
+    "loan.monthly_cost": ("Should I refinance my mortgage?", "What's my credit score?"),
+    "valuation.discount_to_today": ("What was inflation last year?", "Is a 5% discount rate reasonable for a startup?"),
+    "holding.project_value": ("Which stocks should I buy?", "Sell half of my Tesla shares."),
+    "tax.amount_due": ("File my tax return.", "When is the tax deadline?"),
+    "outlook.hourly": ("What was the weather in Chicago last Tuesday?", "When is sunrise in Oslo?"),
+    "rail.connections": ("Book me a seat on the 9am train to Berlin.", "How long is the flight from Paris to Tokyo?"),
+    "company.facts": ("Who will win the next election?", "Send my resume to Tesla."),
 }
 
 JOINS = ("Also, ", "And ", "Then ", "Plus, ", "One more: ", "Next, ")
