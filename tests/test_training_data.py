@@ -453,7 +453,7 @@ def test_values_take_the_form_the_declaration_asks_for_not_the_requests_words():
         said, value = amount_in_words(1, 10**10)(rng)
         number, _, word = said.lstrip("$").replace(",", "").partition(" ")
         assert value == float(number) * {"thousand": 1e3, "million": 1e6, "billion": 1e9, "": 1}[word]
-    seen = 0
+    seen, plain = 0, 0
     for ex in synthetic_examples(random.Random(9), 400, 0, 0):
         (call,) = ex.answer.calls
         spec = next(t for t in ex.conv.tools if t.name == call.name)
@@ -463,4 +463,6 @@ def test_values_take_the_form_the_declaration_asks_for_not_the_requests_words():
                 assert re.fullmatch(r"[A-Z]{2}", state) and city.lower() in ex.conv.messages[-1].content.lower()
                 assert value.lower() not in ex.conv.messages[-1].content.lower()
                 seen += 1
-    assert seen > 10
+            elif spec.properties[name]["description"] == "City name." and value in {"Seattle", "Miami", "Houston"}:
+                plain += 1  # a US city where the declaration does not ask for the state: as said
+    assert seen > 10 and plain > 0

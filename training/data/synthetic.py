@@ -88,7 +88,9 @@ def flag(spoken_true: str, spoken_false: str) -> Sample:
 
 
 CITIES = one_of("Paris", "Tokyo", "Lima", "Nairobi", "Toronto", "Berlin", "Mumbai", "Sydney", "Chicago", "Seoul",
-                "Cairo", "Madrid", "Oslo", "Austin", "Denver", "Lisbon", "Hanoi", "Boston", "Dublin", "Quito")
+                "Cairo", "Madrid", "Oslo", "Austin", "Denver", "Lisbon", "Hanoi", "Boston", "Dublin", "Quito",
+                # US cities plain too: only a declaration that asks for the state gets one (run 13 added it everywhere)
+                "Seattle", "Miami", "Phoenix", "Atlanta", "San Diego", "Houston", "Portland", "Nashville")
 COUNTRIES = one_of("Japan", "Brazil", "Canada", "Kenya", "India", "France", "Mexico", "Norway", "Vietnam", "Peru")
 PEOPLE = one_of("Marie Curie", "Alan Turing", "Ada Lovelace", "Nikola Tesla", "Frida Kahlo", "Nelson Mandela",
                 "Isaac Newton", "Rosalind Franklin", "Leonardo da Vinci", "Katherine Johnson")
@@ -126,14 +128,17 @@ def percent(as_decimal: bool) -> Sample:
 
 
 def amount_in_words(lo: float, hi: float) -> Sample:
-    """A sum said with a scale word ("2.5 million", "$300 thousand")): the number it means."""
+    """A sum said with a scale word ("2.5 million", "$300 thousand") or in digits ("$2,500,000"): the number."""
     fitting = [(x, word, int(x * scale)) for word, scale in (("thousand", 10**3), ("million", 10**6), ("billion", 10**9))
                for x in (1, 1.5, 2, 2.5, 3, 4, 5, 7.5, 10, 12, 20, 25, 50, 75, 120, 250, 300, 500)
                if lo <= x * scale <= hi]
 
     def sample(rng: random.Random) -> tuple[str, Any]:
         x, word, value = rng.choice(fitting)
-        return f"{'$' if rng.random() < 0.5 else ''}{x:g} {word}", value
+        dollar = "$" if rng.random() < 0.5 else ""
+        if rng.random() < 0.3:  # the same sums in digits stay as they are (run 13 learned to scale those too)
+            return f"{dollar}{value:,}" if rng.random() < 0.5 else str(value), value
+        return f"{dollar}{x:g} {word}", value
     return sample
 
 
