@@ -109,8 +109,7 @@ LANGS = one_of(("French", "fr"), ("Spanish", "es"), ("German", "de"), ("Japanese
 PHRASES = one_of("good morning", "where is the station", "thank you very much", "how much does it cost",
                  "see you tomorrow", "I would like a coffee")
 GENRES = one_of("comedy", "thriller", "documentary", "science fiction", "romance", "horror")
-# Where a description asks for a form the request does not say: the city with its state, a rate as a
-# decimal, an amount in words as a number. The declaration, not the request, decides the value's shape.
+# Value pools of FORM_FAMILIES: what the request says -> the form the declaration asks for.
 US_CITIES = one_of(("Denver", "Denver, CO"), ("Austin", "Austin, TX"), ("Seattle", "Seattle, WA"),
                    ("Miami", "Miami, FL"), ("Portland", "Portland, OR"), ("Phoenix", "Phoenix, AZ"),
                    ("Atlanta", "Atlanta, GA"), ("San Diego", "San Diego, CA"), ("Nashville", "Nashville, TN"),
