@@ -426,6 +426,25 @@ def test_forms_focus_takes_the_calls_to_declarations_that_ask_for_a_form(built):
     assert sum(not is_forms_focus(r) for r in chosen) == 30
 
 
+def test_near_forms_mix_adds_answers_in_words_for_form_declarations_before_the_replay(built, tmp_path):
+    from training.data.focus import is_forms_focus, is_near_forms, main
+
+    records = [record(e) for e in built[0]]
+    near = [r for r in records if is_near_forms(r)]
+    assert near and all(not r["calls"] and r["source"] == "synthetic-irrelevant" for r in near)
+    data, out = tmp_path / "train.jsonl", tmp_path / "focus.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in records), "utf-8")
+    forms = sum(map(is_forms_focus, records))
+    main(["--data", str(data), "--out", str(out), "--focus", "forms", "--also", "near-forms=3",
+          "--total", str(forms + 10), "--seed", "14"])
+    chosen = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    assert len(chosen) == forms + 10 and sum(map(is_forms_focus, chosen)) == forms
+    assert sum(map(is_near_forms, chosen)) >= 3  # the replay may add more
+    assert len({r["id"] for r in chosen}) == len(chosen)
+    with pytest.raises(SystemExit):
+        main(["--data", str(data), "--out", str(out), "--also", "forms"])
+
+
 def test_advice_unresolved_references_and_impossible_first_steps_get_words():
     """The kinds the shipped model called for: advice about commands, "the X" with no X before, a call no tool makes."""
     from training.data.nocall import ADVICE, PLACES, UNRESOLVED, nocall_examples
