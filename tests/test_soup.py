@@ -1,5 +1,5 @@
 """training.soup: the averaged adapter, merged by peft, changes the weights by the weighted sum
-of what each ingredient changes them by."""
+of what each ingredient changes them by; an adapter stacked on another is merged after it."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import pytest
 torch = pytest.importorskip("torch")
 peft = pytest.importorskip("peft")
 
+from app.model.loader import STACKED, merge_adapter  # noqa: E402
+from app.model.manifest import AdapterInfo  # noqa: E402
 from training.soup import Ingredient, soup  # noqa: E402
 
 
@@ -28,7 +30,7 @@ def _adapter(model, folder, seed: int, r: int):
 
 
 def _merged_delta(base, folder) -> dict[str, torch.Tensor]:
-    model = peft.PeftModel.from_pretrained(copy.deepcopy(base), folder).merge_and_unload()
+    model = merge_adapter(copy.deepcopy(base), folder)
     before = base.state_dict()
     return {k: v - before[k] for k, v in model.state_dict().items() if not torch.equal(v, before[k])}
 
@@ -53,3 +55,18 @@ def test_a_soup_of_adapters_on_different_layers_is_refused(tiny_gemma, tmp_path)
         soup([Ingredient(0.5, tmp_path / "a"), Ingredient(0.5, tmp_path / "c")], tmp_path / "soup")
     with pytest.raises(ValueError, match="at least one"):
         soup([], tmp_path / "soup")
+
+
+def test_an_adapter_stacked_in_a_folder_is_merged_after_it_and_counts_in_its_identity(tiny_gemma, tmp_path):
+    base = copy.deepcopy(tiny_gemma)
+    _adapter(base, tmp_path / "a", seed=1, r=4)
+    _adapter(base, tmp_path / "b", seed=2, r=8)
+    a, b = (_merged_delta(base, tmp_path / name) for name in ("a", "b"))
+    alone = AdapterInfo.of(tmp_path / "a")
+    # A soup's correction, as shipped: a quarter of b in place of a quarter of a.
+    soup([Ingredient(0.25, tmp_path / "b"), Ingredient(-0.25, tmp_path / "a")], tmp_path / "a" / STACKED)
+    both = _merged_delta(base, tmp_path / "a")
+    assert set(both) == set(a)
+    for name in both:
+        assert torch.allclose(both[name], 0.75 * a[name] + 0.25 * b[name], atol=1e-6), name
+    assert AdapterInfo.of(tmp_path / "a") != alone  # a changed stacked adapter makes built models out of date

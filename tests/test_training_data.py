@@ -402,6 +402,17 @@ def test_focus_set_keeps_every_focus_example_and_replays_the_rest_reproducibly(b
     assert is_focus(long_write) and not is_focus({"calls": [{"name": "write_file", "arguments": {"content": "hi"}}]})
 
 
+def test_a_focus_limit_takes_that_many_focus_examples_and_keeps_the_total(built):
+    from training.data.focus import is_nocall_focus, select
+
+    records = [record(e) for e in built[0]]
+    focus = [r for r in records if is_nocall_focus(r)]
+    assert len(focus) > 30
+    chosen = select(records, 100, seed=15, focus_of=is_nocall_focus, focus_limit=30)
+    assert len(chosen) == 100 and sum(map(is_nocall_focus, chosen)) == 30
+    assert chosen == select(records, 100, seed=15, focus_of=is_nocall_focus, focus_limit=30)
+
+
 def test_nocall_focus_takes_only_answers_in_words_of_the_eager_caller_kinds(built):
     from training.data.focus import is_nocall_focus, select
 

@@ -58,6 +58,7 @@ class Config:
     bf16: bool = True
     threads: int = 0
     init_adapter: str = ""  # continue from this adapter (warm start) instead of a fresh LoRA
+    base_adapter: str = ""  # merge this adapter into the base first: the new LoRA is trained on top of it
 
 
 @dataclass(frozen=True)
@@ -227,6 +228,7 @@ def write_card(out: Path, cfg: Config, summary: dict) -> None:
         f"time budget, whichever comes first), up to {cfg.batch_size} examples / {cfg.batch_tokens} tokens per batch "
         f"(batched by length), {cfg.epochs} epoch(s), seed {cfg.seed}, bf16 autocast={cfg.bf16}, SDPA attention, "
         + (f"warm start from `{cfg.init_adapter}`, " if cfg.init_adapter else "")
+        + (f"trained on top of `{cfg.base_adapter}` merged into the base, " if cfg.base_adapter else "")
         + "loss on the model's turn only (output projection computed only at those positions).",
         "",
         "## Training run",
@@ -246,7 +248,8 @@ def write_card(out: Path, cfg: Config, summary: dict) -> None:
         f"python -m training.finetune --data training/data/generated/train.jsonl --run {cfg.run} --out {cfg.out} "
         f"--epochs {cfg.epochs:g} --lr {cfg.lr:g} --warmup-steps {cfg.warmup_steps} --rank {cfg.rank} "
         f"--time-budget-min {cfg.time_budget_min:g}"
-        + (f" --init-adapter {cfg.init_adapter}" if cfg.init_adapter else ""),
+        + (f" --init-adapter {cfg.init_adapter}" if cfg.init_adapter else "")
+        + (f" --base-adapter {cfg.base_adapter}" if cfg.base_adapter else ""),
         "```",
         "",
     ]
@@ -260,7 +263,7 @@ def parse_args(argv: list[str] | None) -> Config:
     ap.add_argument("--run", required=True, help="run name: logs go to training/runs/<run>/")
     ap.add_argument("--out", default=str(REPO / "models/adapters/deskmate-v1"))
     for name in ("epochs", "lr", "warmup_steps", "rank", "alpha", "dropout", "batch_size", "batch_tokens", "max_len",
-                 "limit", "seed", "time_budget_min", "save_every_min", "threads", "init_adapter"):
+                 "limit", "seed", "time_budget_min", "save_every_min", "threads", "init_adapter", "base_adapter"):
         value = getattr(defaults, name)
         ap.add_argument("--" + name.replace("_", "-"), type=type(value), default=value)
     ap.add_argument("--no-bf16", dest="bf16", action="store_false")
@@ -300,6 +303,10 @@ def main(argv: list[str] | None = None) -> None:
     model, tokenizer = load_base(REPO / "models/built")
     model.config.use_cache = False
     softcap = getattr(model.config, "final_logit_softcapping", None)
+    if cfg.base_adapter:  # e.g. the shipped soup: the result is stacked on it (models/adapters/NAME/stacked/)
+        from app.model.loader import merge_adapter
+
+        model = merge_adapter(model, Path(cfg.base_adapter))
     if cfg.init_adapter:  # a second run goes on from the first one's weights (rank and targets come with them)
         model = PeftModel.from_pretrained(model, cfg.init_adapter, is_trainable=True)
     else:

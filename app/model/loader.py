@@ -44,8 +44,16 @@ def load_torch_model(gguf_path: Path, adapter_dir: Path | None = None, dtype: "t
     return model
 
 
+# An adapter folder may hold a second adapter here, merged after the folder's own. It is either a run trained
+# with the first already merged into the base (`training.finetune --base-adapter`) or a soup's correction to it
+# (`training.soup`, e.g. 0.25 x run 14 - 0.25 x run 7). Going on from a committed adapter then adds a small file
+# instead of rewriting a large one the repository keeps every version of.
+STACKED = "stacked"
+
+
 def merge_adapter(model: Any, adapter_dir: Path) -> Any:
-    """Merge a PEFT LoRA adapter into the weights, returning a plain transformers model."""
+    """Merge a PEFT LoRA adapter (and the one in its `stacked/` folder, if any, and so on down) into the weights,
+    returning a plain transformers model."""
     if not (adapter_dir / "adapter_config.json").exists():
         raise DeskmateError(
             f"{adapter_dir} is not a LoRA adapter (no adapter_config.json); "
@@ -55,6 +63,8 @@ def merge_adapter(model: Any, adapter_dir: Path) -> Any:
 
     merged = PeftModel.from_pretrained(model, str(adapter_dir)).merge_and_unload()
     check_tied_embedding(merged)
+    if (adapter_dir / STACKED / "adapter_config.json").is_file():
+        merged = merge_adapter(merged, adapter_dir / STACKED)
     return merged
 
 

@@ -18,6 +18,13 @@ a form-family declaration cannot serve, answered in words.
 
     python -m training.data.focus --data train.jsonl --out focus.jsonl [--focus nocall --total 2800 --seed 12]
     python -m training.data.focus ... --focus forms --also near-forms=300 --total 1080 --seed 14
+
+Run 15 went on from the shipped soup itself, merged into the base (`finetune --base-adapter`), on a sample of
+every kind above plus a replay, so that what each ingredient learned, and the soup diluted, is trained once more
+in one place; `--focus-limit` keeps the forms from taking the set over, as they did in run 13:
+
+    python -m training.data.focus ... --focus forms --focus-limit 350 --also near-forms=150 --also nocall=400 \
+        --also generator=300 --total 1700 --seed 15
 """
 
 from __future__ import annotations
@@ -78,12 +85,14 @@ FOCUS = {"generator": is_focus, "nocall": is_nocall_focus, "forms": is_forms_foc
 
 def select(records: list[dict], total: int, seed: int,
            focus_of: Callable[[dict], bool] = is_focus,
-           also: dict[Callable[[dict], bool], int] | None = None) -> list[dict]:
-    """The focus records, `also`'s counts of other kinds at random, then a random replay of the rest up to
-    `total`, shuffled."""
+           also: dict[Callable[[dict], bool], int] | None = None, focus_limit: int = 0) -> list[dict]:
+    """The focus records (at most `focus_limit` of them at random, if set), `also`'s counts of other kinds at
+    random, then a random replay of the rest up to `total`, shuffled."""
     rng = random.Random(seed)
     chosen = [r for r in records if focus_of(r)]
     rest = [r for r in records if not focus_of(r)]
+    if focus_limit and len(chosen) > focus_limit:
+        chosen = rng.sample(chosen, focus_limit)  # the focus records left out are not replayed either
     for kind, count in (also or {}).items():
         pool = [r for r in rest if kind(r)]
         extra = rng.sample(pool, min(count, len(pool)))
@@ -109,13 +118,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--total", type=int, default=1050)
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--focus", choices=sorted(FOCUS), default="generator", help="which examples all go in")
+    ap.add_argument("--focus-limit", type=int, default=0, metavar="N",
+                    help="take N of the focus examples at random instead of all")
     ap.add_argument("--also", type=_also, action="append", default=[], metavar="KIND=COUNT",
                     help="COUNT random examples of another kind before the replay (repeatable)")
     args = ap.parse_args(argv)
     records = [json.loads(line) for line in args.data.read_text("utf-8").splitlines()]
     focus_of = FOCUS[args.focus]
     also = {FOCUS[kind]: count for kind, count in args.also}
-    chosen = select(records, args.total, args.seed, focus_of, also)
+    chosen = select(records, args.total, args.seed, focus_of, also, args.focus_limit)
     args.out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in chosen), "utf-8")
     counts = {kind: sum(map(FOCUS[kind], chosen)) for kind in [args.focus, *(k for k, _ in args.also)]}
     print(json.dumps({"examples": len(chosen), "focus": counts}))
