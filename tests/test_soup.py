@@ -11,6 +11,7 @@ import pytest
 torch = pytest.importorskip("torch")
 peft = pytest.importorskip("peft")
 
+from app.errors import DeskmateError  # noqa: E402
 from app.model.loader import STACKED, merge_adapter  # noqa: E402
 from app.model.manifest import AdapterInfo  # noqa: E402
 from training.soup import Ingredient, soup  # noqa: E402
@@ -70,3 +71,11 @@ def test_an_adapter_stacked_in_a_folder_is_merged_after_it_and_counts_in_its_ide
     for name in both:
         assert torch.allclose(both[name], 0.75 * a[name] + 0.25 * b[name], atol=1e-6), name
     assert AdapterInfo.of(tmp_path / "a") != alone  # a changed stacked adapter makes built models out of date
+
+
+def test_a_stacked_folder_without_its_config_is_refused_not_skipped(tiny_gemma, tmp_path):
+    base = copy.deepcopy(tiny_gemma)
+    _adapter(base, tmp_path / "a", seed=1, r=4)
+    (tmp_path / "a" / STACKED).mkdir()
+    with pytest.raises(DeskmateError, match="no adapter_config.json"):
+        merge_adapter(copy.deepcopy(base), tmp_path / "a")

@@ -144,13 +144,14 @@ def rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
 
 
-def load_base(models_dir: Path):
+def load_base(models_dir: Path, adapter: Path | None = None):
+    """The dequantized base (with `adapter` merged, if given) and the tokenizer training uses."""
     from app.model.gguf_source import base_gguf
     from app.model.loader import load_torch_model
     from app.model.tokenizer import base_tokenizer
 
     tokenizer = base_tokenizer(models_dir)
-    model = load_torch_model(base_gguf(models_dir))
+    model = load_torch_model(base_gguf(models_dir), adapter)
     return model, tokenizer
 
 
@@ -300,13 +301,10 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(row), flush=True)
 
     t0 = time.time()
-    model, tokenizer = load_base(REPO / "models/built")
+    # With --base-adapter (e.g. the shipped soup) the new LoRA is trained on top of it: stack the result in stacked/.
+    model, tokenizer = load_base(REPO / "models/built", Path(cfg.base_adapter) if cfg.base_adapter else None)
     model.config.use_cache = False
     softcap = getattr(model.config, "final_logit_softcapping", None)
-    if cfg.base_adapter:  # e.g. the shipped soup: the result is stacked on it (models/adapters/NAME/stacked/)
-        from app.model.loader import merge_adapter
-
-        model = merge_adapter(model, Path(cfg.base_adapter))
     if cfg.init_adapter:  # a second run goes on from the first one's weights (rank and targets come with them)
         model = PeftModel.from_pretrained(model, cfg.init_adapter, is_trainable=True)
     else:

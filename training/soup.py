@@ -11,9 +11,9 @@ sum_i r_i: the A matrices stacked, the B matrices side by side, each scaled by i
 (and alpha = r, so peft's scaling is 1). `deskmate model build` merges it like any adapter.
 
 A weight may be negative (after `--`: `--out ... -- 0.25:run14 -0.25:run7`); that soup, written to
-`models/adapters/deskmate-v1/stacked/`, turns the
-committed soup into one with a quarter of run 7 replaced by run 14 (the loader merges `stacked/` after the
-folder's own adapter), so the large committed file need not be rewritten.
+`models/adapters/deskmate-v1/stacked/`, turns the committed soup into one with a quarter of run 7 replaced
+by run 14 (the loader merges `stacked/` after the folder's own adapter), so the large committed file need
+not be rewritten.
 """
 
 from __future__ import annotations

@@ -63,7 +63,7 @@ def merge_adapter(model: Any, adapter_dir: Path) -> Any:
 
     merged = PeftModel.from_pretrained(model, str(adapter_dir)).merge_and_unload()
     check_tied_embedding(merged)
-    if (adapter_dir / STACKED / "adapter_config.json").is_file():
+    if (adapter_dir / STACKED).is_dir():  # one without its config is refused below, not skipped
         merged = merge_adapter(merged, adapter_dir / STACKED)
     return merged
 
