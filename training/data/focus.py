@@ -25,6 +25,12 @@ in one place; `--focus-limit` keeps the forms from taking the set over, as they 
 
     python -m training.data.focus ... --focus forms --focus-limit 350 --also near-forms=150 --also nocall=400 \
         --also generator=300 --total 1700 --seed 15
+
+Run 15 lost BFCL parallel (a call per item of a list): its set had 148 answers of several calls in 1,700. Run 16
+goes on from the shipped adapter (soup and stacked/) with those answers first:
+
+    python -m training.data.focus ... --focus parallel --focus-limit 550 --also nocall=300 --also forms=200 \
+        --also near-forms=100 --also generator=250 --total 1700 --seed 16
 """
 
 from __future__ import annotations
@@ -80,7 +86,12 @@ def is_near_forms(record: dict) -> bool:
     return not record.get("calls") and bool(_DECLARES_FORM.search(record["prompt"]))
 
 
-FOCUS = {"generator": is_focus, "nocall": is_nocall_focus, "forms": is_forms_focus, "near-forms": is_near_forms}
+def is_parallel(record: dict) -> bool:
+    """Several calls in one answer: one function per item of a list, or two steps at once (run 16)."""
+    return len(record.get("calls") or []) >= 2
+
+
+FOCUS = {"generator": is_focus, "parallel": is_parallel, "nocall": is_nocall_focus, "forms": is_forms_focus, "near-forms": is_near_forms}
 
 
 def select(records: list[dict], total: int, seed: int,
