@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+import numpy as np
+
 STOPS = (1, 106)  # <eos>, <end_of_turn>
 Log = Callable[[str], None]
 
@@ -66,8 +68,10 @@ def engine_answers(engine, prompts: dict[str, str], prefixes: dict[str, str], ma
             for cid, p in prompts.items()}
 
 
-def compare(reference: dict[str, list[int]], ours: dict[str, list[int]], output_tokens: Sequence[int] | None) -> Agreement:
-    kept = set(int(t) for t in output_tokens) if output_tokens is not None else None
+def compare(reference: dict[str, list[int]], ours: dict[str, list[int]],
+            columns: Callable[[str], Sequence[int] | None]) -> Agreement:
+    """`columns(case id)`: the tokens the engine's output layer offers for that case's prompt (None: all)."""
     same = sum(_answer(reference[c]) == _answer(ours[c]) for c in reference)
-    inside = sum(kept is None or set(_answer(reference[c])) <= kept for c in reference)
+    inside = sum((kept := columns(c)) is None or set(_answer(reference[c])) <= set(np.asarray(kept).tolist())
+                 for c in reference)
     return Agreement(len(reference), same, inside)

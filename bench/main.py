@@ -125,8 +125,7 @@ def run_bench(model_dir: Path, *, seed_dir: Path, threads: int | None = None, ag
                                          agreement_tokens, cache, log)
         del torch_model
         ours = ag.engine_answers(engine, prompts, prefixes, agreement_tokens)
-        out_tokens = engine.info.output_tokens
-        agreement = ag.compare(reference, ours, None if out_tokens is None else out_tokens.tolist())
+        agreement = ag.compare(reference, ours, lambda cid: engine.info.columns(engine.encode(prompts[cid])))
         log(f"  identical: {agreement.identical}/{agreement.cases}")
         from app.model.gguf_source import base_gguf
 

@@ -36,7 +36,7 @@ def rss(model_dir: Path, tokens: int, verify: bool = True) -> dict:
     from bench.texts import prompt_of_length
 
     engine = Engine.load(model_dir, verify=verify)
-    grammar = CallGrammar(engine.tokenizer, Catalog.builtin().tools, engine.info.output_tokens)
+    grammar = CallGrammar(engine.tokenizer, Catalog.builtin().tools, engine.info.producible)
     prompt = prompt_of_length(engine.tokenizer, tokens)
     result = engine.generate(prompt, max_tokens=32, processors=(grammar.processor(),))
     return {"peak_rss_mb": peak_rss_kb() / 1024, "context_tokens": result.prompt_tokens + result.new_tokens}

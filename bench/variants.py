@@ -25,23 +25,27 @@ from bench import agreement as ag
 from bench import measure as ms
 from bench.main import _weights_id
 
-VARIANTS = {  # name -> (KV-cache type of the export, quantize_int8 options)
-    "layers MatMulNBits, 8-bit table (shipped)": ("float32", {"layers": "nbits"}),
-    "layers DynamicQuantizeMatMul, 8-bit table": ("float32", {"layers": "dynamic"}),
-    "layers DynamicQuantizeMatMul, 4-bit table": ("float32", {"layers": "dynamic", "embed_bits": 4}),
-    "shipped, float16 KV cache": ("float16", {"layers": "nbits"}),
-    "layers MatMulNBits, 4-bit table": ("float32", {"layers": "nbits", "embed_bits": 4}),
-    "layers MatMulNBits, 4-bit table in blocks of 32": ("float32", {"layers": "nbits", "embed_bits": 4,
-                                                                    "embed_block_size": 32}),
-    "layers in blocks of 64, 8-bit table in blocks of 64": ("float32", {"layers": "nbits", "block_size": 64}),
-    "layers in blocks of 64, 8-bit table in blocks of 128": ("float32", {"layers": "nbits", "block_size": 64,
-                                                                         "embed_block_size": 128}),
-    "layers MatMulNBits with 4-bit MLP weights, 8-bit table": ("float32", {"layers": "nbits", "mlp_bits": 4}),
+VARIANTS = {  # name -> (KV-cache type of the export, output vocabulary, quantize_int8 options)
+    "layers MatMulNBits, 8-bit table (shipped)": ("float32", "fixed+prompt", {"layers": "nbits"}),
+    "shipped until recipe 5: all 173,554 Latin pieces fixed": ("float32", "latin", {"layers": "nbits"}),
+    "layers DynamicQuantizeMatMul, 8-bit table": ("float32", "fixed+prompt", {"layers": "dynamic"}),
+    "layers DynamicQuantizeMatMul, 4-bit table": ("float32", "fixed+prompt", {"layers": "dynamic", "embed_bits": 4}),
+    "shipped, float16 KV cache": ("float16", "fixed+prompt", {"layers": "nbits"}),
+    "layers MatMulNBits, 4-bit table": ("float32", "fixed+prompt", {"layers": "nbits", "embed_bits": 4}),
+    "layers MatMulNBits, 4-bit table in blocks of 32": ("float32", "fixed+prompt", {"layers": "nbits", "embed_bits": 4,
+                                                                                    "embed_block_size": 32}),
+    "layers in blocks of 64, 8-bit table in blocks of 64": ("float32", "fixed+prompt", {"layers": "nbits",
+                                                                                        "block_size": 64}),
+    "layers in blocks of 64, 8-bit table in blocks of 128": ("float32", "fixed+prompt", {"layers": "nbits",
+                                                                                         "block_size": 64,
+                                                                                         "embed_block_size": 128}),
+    "layers MatMulNBits with 4-bit MLP weights, 8-bit table": ("float32", "fixed+prompt", {"layers": "nbits",
+                                                                                           "mlp_bits": 4}),
 }
 
 
 def build_variants(model_dir: Path, out: Path, variants: dict[str, tuple[str, dict]] = VARIANTS) -> dict[str, Path]:
-    from app.model.build import _load_real_model, latin_output_tokens
+    from app.model.build import _load_real_model, latin_output_tokens, output_vocab
     from app.model.export import export_onnx
     from app.model.gguf_source import base_gguf
     from app.model.manifest import read_manifest
@@ -52,14 +56,17 @@ def build_variants(model_dir: Path, out: Path, variants: dict[str, tuple[str, di
     adapter_dir = repo_root() / "models" / "adapters" / adapter.name if adapter else None
     gguf = base_gguf(model_dir.parent)
     model = _load_real_model(gguf, adapter_dir)
-    keep = latin_output_tokens(cached_tokenizer(gguf))
-    exports = {kv: export_onnx(model, out / f"export-{kv}", keep_tokens=keep, kv_dtype=kv)
-               for kv in sorted({kv for kv, _ in variants.values()})}
+    tokenizer = cached_tokenizer(gguf)
+    vocab = output_vocab(tokenizer)
+    columns = {"fixed+prompt": {"keep_tokens": vocab.fixed, "prompt_tokens": vocab.from_prompt},
+               "latin": {"keep_tokens": latin_output_tokens(tokenizer)}}
+    exports = {(kv, cols): export_onnx(model, out / f"export-{kv}-{cols}", kv_dtype=kv, **columns[cols])
+               for kv, cols in sorted({(kv, cols) for kv, cols, _ in variants.values()})}
     del model
     dirs = {}
-    for i, (name, (kv, options)) in enumerate(variants.items()):
+    for i, (name, (kv, cols, options)) in enumerate(variants.items()):
         target = out / f"v{i}"
-        quantize_int8(exports[kv], target / MODEL_FILE, **options)
+        quantize_int8(exports[(kv, cols)], target / MODEL_FILE, **options)
         shutil.copy(model_dir / SPM_FILE, target / SPM_FILE)
         dirs[name] = target
     for path in exports.values():
@@ -76,7 +83,7 @@ def measure(variant: Path, cases: list, cache: Path) -> str:
     reference = ag.reference_answers(None, {k: engine.encode(p) for k, p in prompts.items()}, 48, cache,
                                      lambda _m: None)
     agreement = ag.compare(reference, ag.engine_answers(engine, prompts, prefixes, 48),
-                           None if info.output_tokens is None else info.output_tokens.tolist())
+                           lambda cid: info.columns(engine.encode(prompts[cid])))
     size = sum(p.stat().st_size for p in variant.glob(MODEL_FILE + "*")) / 1e6
     prefill = ms.prefill_tok_s(engine, (500,), 3)[500]
     decode = ms.decode_tok_s(engine, repeats=3)

@@ -84,9 +84,9 @@ def test_tiny_model_is_int8_and_restricted_to_the_output_vocabulary(tiny_model_d
     graph = onnx.load(str(tiny_model_dir / "model.onnx"), load_external_data=False).graph
     assert any(n.op_type == "MatMulNBits" for n in graph.node)
     session = ort.InferenceSession(str(tiny_model_dir / "model.onnx"), providers=["CPUExecutionProvider"])
-    logits = next(o for o in session.get_outputs() if o.name == "logits")
-    kept = mf.read_manifest(tiny_model_dir).notes["output_tokens"]
-    assert logits.shape[-1] == kept < 262144
+    notes = mf.read_manifest(tiny_model_dir).notes
+    assert notes["output_tokens"] == 32768 and notes["prompt_output_tokens"] > 100_000
+    assert [i.name for i in session.get_inputs() if i.name == "extra_tokens"] == ["extra_tokens"]
 
 
 def test_output_vocabulary_keeps_what_the_app_writes(hf_tokenizer):
@@ -98,6 +98,20 @@ def test_output_vocabulary_keeps_what_the_app_writes(hf_tokenizer):
     assert {hf_tokenizer.token_to_id(t) for t in ("<eos>", "<end_of_turn>", "<0xE6>")} <= keep
     assert hf_tokenizer.token_to_id("<unused5>") not in keep
     assert not set(hf_tokenizer.encode("日本語").ids) <= keep
+
+
+def test_output_vocabulary_fixed_part_is_what_the_model_was_trained_to_write(hf_tokenizer):
+    """The fixed columns hold the training mix's tokens; every other Latin piece is a column only when the
+    prompt has it, and nothing else is."""
+    from app.model.build import latin_output_tokens, output_vocab
+
+    vocab = output_vocab(hf_tokenizer)
+    fixed, from_prompt = set(vocab.fixed), set(vocab.from_prompt)
+    assert len(fixed) == 32768 and not fixed & from_prompt
+    assert fixed | from_prompt == set(latin_output_tokens(hf_tokenizer))
+    trained = 'call:search_files{"query": "slides", "folder": "~/Downloads"}\nSorry, no available tool handles that.'
+    assert set(hf_tokenizer.encode(trained).ids) <= fixed
+    assert hf_tokenizer.token_to_id("\u2581méthodique") in from_prompt
 
 
 # --- idempotence ----------------------------------------------------------------------------------

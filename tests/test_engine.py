@@ -127,6 +127,30 @@ def test_processors_see_the_full_vocabulary_and_steer_the_pick(engine):
     assert seen_tokens == [[], [forced], [forced] * 2, [forced] * 3]
 
 
+def only(token: int):
+    def processor(tokens: list[int], logits: np.ndarray) -> np.ndarray:
+        out = np.full_like(logits, -np.inf)
+        out[token] = logits[token]
+        return out
+    return processor
+
+
+@pytest.mark.parametrize("piece, request_text", [
+    ("\u2581méthodique", "file it under méthodique"),  # the prompt's own token
+    ("Lotus", "book yoga at Lotus Studio"),  # the prompt has "▁Lotus"; a JSON string starts with "Lotus"
+])
+def test_a_rare_piece_of_the_prompt_can_be_written_in_that_request_only(engine, piece, request_text):
+    """The fixed output columns are the common pieces; a rare one (a name, a path) is a column when the prompt
+    has the word, so the model can copy it as written, and in no other request."""
+    rare = engine.tokenizer.token_to_id(piece)
+    assert rare not in set(engine.info.output_tokens.tolist()) and rare in set(engine.info.producible.tolist())
+    copied = engine.generate(prompt_for(request_text), max_tokens=2, processors=(only(rare),))
+    assert copied.tokens == (rare, rare) and copied.text == piece.replace("\u2581", " ") * 2
+    with pytest.raises(RuntimeError, match="masked out"):
+        engine.generate(prompt_for("file it under methods"), max_tokens=2, processors=(only(rare),))
+    assert engine.generate(prompt_for("hi"), max_tokens=3).new_tokens == 3  # back to the fixed columns
+
+
 class _YesAt:
     """Allows only '▁yes' at the given positions of the answer; `forced` says so when enabled."""
 

@@ -40,16 +40,19 @@ def exported(tmp_path_factory: pytest.TempPathFactory, tiny_gemma) -> dict[str, 
         "fp32": export_onnx(tiny_gemma, root / "fp32"),
         "keep": export_onnx(tiny_gemma, root / "keep", keep_tokens=keep),
         "fp16kv": export_onnx(tiny_gemma, root / "fp16kv", kv_dtype="float16"),
+        "prompt": export_onnx(tiny_gemma, root / "prompt", keep_tokens=keep, prompt_tokens=range(3, 262144, 7)),
     }
     paths["int8"] = quantize_int8(paths["fp32"], root / "int8" / "model.onnx")
     paths["dynamic"] = quantize_int8(paths["fp32"], root / "dynamic" / "model.onnx", layers="dynamic")
     paths["keep_int8"] = quantize_int8(paths["keep"], root / "keep_int8" / "model.onnx")
     paths["keep_table4"] = quantize_int8(paths["keep"], root / "keep_table4" / "model.onnx", embed_bits=4)
+    paths["prompt_int8"] = quantize_int8(paths["prompt"], root / "prompt_int8" / "model.onnx")
     return paths
 
 
-def run_pieces(path: Path, pieces: list[list[int]]) -> list[np.ndarray]:
-    """Feed the pieces one after another through the graph (past K/V carried), logits of each."""
+def run_pieces(path: Path, pieces: list[list[int]], extra: list[int] = ()) -> list[np.ndarray]:
+    """Feed the pieces one after another through the graph (past K/V carried), logits of each;
+    `extra`: the ids of further columns, for a graph exported with `prompt_tokens`."""
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     layers = sum(1 for i in session.get_inputs() if i.name.startswith("past_key."))
     kv = session.get_inputs()[3]
@@ -61,6 +64,8 @@ def run_pieces(path: Path, pieces: list[list[int]]) -> list[np.ndarray]:
         seen += len(piece)
         feed = {"input_ids": np.array([piece], np.int64), "seqlens_k": np.array([seen - 1], np.int32),
                 "total_sequence_length": np.array(seen, np.int32), **tables}
+        if any(i.name == "extra_tokens" for i in session.get_inputs()):
+            feed["extra_tokens"] = np.array(extra, np.int64)
         feed.update({f"past_{kind}.{i}": past[2 * i + (kind == "value")] for i in range(layers) for kind in ("key", "value")})
         out = session.run(None, feed)
         logits.append(out[0][0])
@@ -115,6 +120,34 @@ def test_restricted_output_vocabulary_is_the_kept_columns(exported):
     assert '"max_context"' in meta[META_CONFIG]
 
 
+@pytest.mark.parametrize("extra", [[3, 262142, 10, 66], []])
+def test_prompt_tokens_add_the_named_columns(exported, extra):
+    """prompt_tokens: the logits are the kept columns, then one column per id in `extra_tokens`
+    (none is fine), the same values a full-vocabulary graph gives; the ids ride in the metadata."""
+    full = run_pieces(exported["fp32"], [PROMPT])[0]
+    keep = sorted(set(range(0, 262144, 7)) | {1, 106})
+    out = run_pieces(exported["prompt"], [PROMPT], extra)[0]
+    assert out.shape == (len(keep) + len(extra),)
+    assert np.allclose(out, full[keep + extra], atol=1e-5)
+    full_int8 = run_pieces(exported["int8"], [PROMPT[:9], PROMPT[9:]])[-1]
+    out_int8 = run_pieces(exported["prompt_int8"], [PROMPT[:9], PROMPT[9:]], extra)[-1]
+    assert np.allclose(out_int8[:len(keep)], full_int8[keep], atol=1e-4)
+    # the extra columns multiply the same 8-bit rows, in fp32 rather than with 8-bit activations
+    assert np.allclose(out_int8[len(keep):], full_int8[extra], atol=2e-2 * np.abs(full_int8).max())
+    session = ort.InferenceSession(str(exported["prompt_int8"]), providers=["CPUExecutionProvider"])
+    info = read_info(session)
+    assert info.prompt_tokens.tolist() == list(range(3, 262144, 7))
+    assert info.columns([3, 5, 10, 10, 106]).tolist() == keep + [3, 10]  # the prompt's tokens not fixed, once each
+    assert len(info.producible) == len(keep) + len(info.prompt_tokens)
+
+
+def test_export_rejects_prompt_tokens_that_overlap_or_stand_alone(tiny_gemma, tmp_path):
+    with pytest.raises(ValueError, match="prompt_tokens needs keep_tokens"):
+        export_onnx(tiny_gemma, tmp_path, prompt_tokens=[3])
+    with pytest.raises(ValueError, match="not in keep_tokens"):
+        export_onnx(tiny_gemma, tmp_path, keep_tokens=[1, 2, 3], prompt_tokens=[3, 4])
+
+
 @pytest.mark.parametrize("kind", ["int8", "dynamic"])
 def test_int8_close_to_fp32_and_table_stored_once(exported, kind):
     """The INT8 graph tracks fp32, and the tied 262k-row table is stored once, as 8-bit."""
@@ -128,14 +161,17 @@ def test_int8_close_to_fp32_and_table_stored_once(exported, kind):
     assert (exported[kind].parent / "model.onnx.data").stat().st_size < fp32_bytes / 3
 
 
-def test_select_output_tokens_keeps_bytes_markers_and_catalog(hf_tokenizer):
+def test_select_output_tokens_keeps_bytes_markers_single_characters_and_texts(hf_tokenizer):
     catalog = "call:create_event{\"title\": \"Lunch\"} ~/Documents"
-    keep = set(select_output_tokens(hf_tokenizer, size=4096, texts=[catalog]))
     vocab = hf_tokenizer.get_vocab(with_added_tokens=True)
-    assert 4096 <= len(keep) <= 4096 + 300
+    ascii_only = lambda piece: piece.replace("\u2581", " ").isascii()  # noqa: E731
+    keep = set(select_output_tokens(hf_tokenizer, size=4096, texts=[catalog], include=[vocab["▁tomorrow"]],
+                                    allow=ascii_only))
+    assert len(keep) == 4096
     assert {vocab["<end_of_turn>"], vocab["<eos>"], vocab["<0xEA>"], vocab["<0x00>"]} <= keep
     assert set(hf_tokenizer.encode(catalog, add_special_tokens=False).ids) <= keep
-    assert vocab["<unused0>"] not in keep
+    assert {vocab["~"], vocab["_"], vocab["▁tomorrow"]} <= keep  # single characters sit at the end of Gemma's ids
+    assert vocab["<unused0>"] not in keep and vocab["é"] not in keep
 
 
 def test_export_rejects_bad_keep_tokens(tiny_gemma, tmp_path):

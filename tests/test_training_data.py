@@ -496,3 +496,19 @@ def test_values_take_the_form_the_declaration_asks_for_not_the_requests_words():
             elif spec.properties[name]["description"] == "City name." and value in {"Seattle", "Miami", "Houston"}:
                 plain += 1  # a US city where the declaration does not ask for the state: as said
     assert seen > 10 and plain > 0
+
+
+def test_output_vocab_lists_every_token_of_the_mix(tmp_path, hf_tokenizer):
+    """`training.data.output_vocab` writes the ids the build fixes as output columns: every token of the prompts and
+    answers it is given, in the file format `app.model.build.output_vocab` reads."""
+    from training.data import output_vocab
+
+    example = {"prompt": "<bos><start_of_turn>user\nbook yoga at Lotus Studio<end_of_turn>\n<start_of_turn>model\n",
+               "target": 'call:create_event{"title": "Yoga", "location": "Lotus Studio"}<end_of_turn>\n'}
+    data, out = tmp_path / "train.jsonl", tmp_path / "vocab.json"
+    data.write_text(json.dumps(example) + "\n", "utf-8")
+    output_vocab.main(["--data", str(data), "--out", str(out)])
+    written = json.loads(out.read_text("utf-8"))
+    expected = {i for text in example.values() for i in hf_tokenizer.encode(text, add_special_tokens=False).ids}
+    assert written["examples"] == 1 and written["ids"] == sorted(expected)
+    assert hf_tokenizer.token_to_id("Lotus") in expected and hf_tokenizer.token_to_id("<end_of_turn>") in expected

@@ -55,14 +55,14 @@ class Assistant:
         """Do constrained decoding's one-time set-up now (while the app starts), not on the first request."""
         from app.engine.constrain import prepare
 
-        prepare(self.engine.tokenizer, self.engine.info.output_tokens)
+        prepare(self.engine.tokenizer, self.engine.info.producible)
 
     def _grammar(self, tools: Sequence[ToolSpec]) -> Any:
         from app.engine.constrain import CallGrammar  # llguidance: loaded only when constraining
 
         key = _tools_key(tools)
         if key not in self._grammars:
-            self._grammars[key] = CallGrammar(self.engine.tokenizer, tools, self.engine.info.output_tokens)
+            self._grammars[key] = CallGrammar(self.engine.tokenizer, tools, self.engine.info.producible)
         return self._grammars[key]
 
     def reply(self, conv: Conversation, *, on_text: Callable[[str], None] | None = None,

@@ -292,7 +292,7 @@ class CallGrammar:
     `tokenizer` is the model's GemmaTokenizer (its `<end_of_turn>` ends a reply);
     `tools` are the tools the model may call (granted built-ins, or external tools
     declared in the prompt); `producible`, the token ids the model can output (the
-    engine's `info.output_tokens`), None for all. A tool whose argument schema llguidance
+    engine's `info.producible`), None for all. A tool whose argument schema llguidance
     cannot compile is kept with any JSON value allowed for the offending argument, noted
     in `warnings`.
     """

@@ -5,7 +5,8 @@ KV cache and returns the last position's logits; `stream` prefills the prompt (r
 cached prefix) and yields `GenerationEvent`s token by token; `generate` joins the stream.
 
 Decoding is greedy: the model proposes tool calls, where the most likely answer is the
-wanted one and the same request must give the same call. Logits processors
+wanted one and the same request must give the same call. The graph's logits cover a fixed
+output vocabulary and, where it can, the prompt's own tokens (`ModelInfo.columns`). Logits processors
 `(tokens, logits) -> logits` (the call grammar) see full-vocabulary logits and the
 tokens generated so far. A processor with a `forced(tokens) -> int | None` method may
 name the only token it allows next: that token is taken without a pick (greedy would
@@ -18,6 +19,7 @@ One generation runs at a time per Engine (a lock): the KV buffers are shared sta
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -37,14 +39,19 @@ from app.errors import DeskmateError, ModelMissing
 
 MODEL_FILE = "model.onnx"
 END_OF_TURN = "<end_of_turn>"
-# Prompt tokens per graph run: each run's scratch (~20 MB at 128, the layer's activations)
-# is freed after it. 256 prefilled 1-9 % faster than 128 but peaked 14 MB higher with a
-# 2,000-token prompt, 512 another 10-40 MB. Past LONG_CONTEXT cached positions, where the
-# cache makes memory tightest, chunks are halved: the scratch shrinks to ~7 MB and those
-# chunks prefill ~14 % slower.
-PREFILL_CHUNK = 128
+# Prompt tokens per graph run: each run's scratch (the layer's activations) is freed after
+# it. Since the output layer shrank (recipe 5) memory has room for 512: a 500-token prompt
+# prefills in one run, 1,012-1,016 tok/s against 903-937 in chunks of 128, for a 2,000-token
+# peak of 397 MB against 370 (docs/benchmarks.md). Past LONG_CONTEXT cached positions, where
+# the cache makes memory tightest, chunks are halved.
+PREFILL_CHUNK = 512
 LONG_CONTEXT = 512
 PREFIX_CACHE_SIZE = 4  # distinct prefixes (tool sets) kept; ~12 MB each for a 330-token prefix
+# Words of prompts whose spellings the engine adds as logits columns (`_copyable`): whitespace-separated
+# chunks ("~/Sites/blog") and the words inside them ("Sites"). The cache of their tokens is dropped when full.
+_CHUNK = re.compile(r"\S+")
+_WORD = re.compile(r"\w+")
+WORDS_CACHED = 50_000
 
 Finish = Literal["stop", "length", "cancelled"]
 LogitsProcessor = Callable[[list[int], np.ndarray], np.ndarray]
@@ -103,9 +110,11 @@ class Engine:
         self.kv = KVCache(info.layers, info.kv_heads, info.head_dim, info.max_context, info.kv_dtype, info.windows)
         self.rope = RotaryTables(info.rope, info.kv_dtype, info.max_context) if info.rope else None
         self._stop_ids = frozenset(info.eos_ids)
-        self._logits = np.zeros((1, info.output_size), np.float32)  # [B=1, V'] bound output
         self._binding = session.io_binding()
-        self._binding.bind_ortvalue_output("logits", ort.OrtValue.ortvalue_from_numpy(self._logits))
+        self._columns: np.ndarray | None = None  # token id of each logits column, this request
+        self._words: dict[str, tuple[int, ...]] = {}  # a prompt's word -> the tokens of its spellings (`_copyable`)
+        self._logits = np.zeros((1, 0), np.float32)  # [B=1, columns] bound output
+        self._set_columns("", [])
         self.kv.bind(self._binding)
         self._prefixes: dict[tuple[int, ...], KVSnapshot] = {}
         self._lock = threading.Lock()
@@ -136,6 +145,36 @@ class Engine:
         return self.tokenizer.encode(text)
 
     # -- the graph -----------------------------------------------------------------
+
+    def _copyable(self, prompt: str, tokens: Sequence[int]) -> list[int]:
+        """The prompt's tokens, plus each of its words and names as a copy of it may be spelled: alone
+        (after a quote or a slash, "Lotus" in `"Lotus Studio"`) or after a space ("▁Lotus"), as written,
+        capitalized (an event title) or in lower case."""
+        ids = set(tokens)
+        if len(self._words) > WORDS_CACHED:
+            self._words.clear()
+        for word in set(_CHUNK.findall(prompt)) | set(_WORD.findall(prompt)):
+            spelled = self._words.get(word)
+            if spelled is None:
+                forms = {word, word.capitalize(), word.lower()}
+                spelled = tuple({t for w in forms for t in (*self.encode(w), *self.encode(" " + w))})
+                self._words[word] = spelled
+            ids.update(spelled)
+        return list(ids)
+
+    def _set_columns(self, prompt: str, tokens: Sequence[int]) -> None:
+        """The logits columns for a request: the fixed output vocabulary, plus the prompt's own
+        words where the graph can add them (a name or path in rare pieces is copied as written)."""
+        if self.info.prompt_tokens is not None:
+            tokens = self._copyable(prompt, tokens)
+        columns = self.info.columns(tokens)
+        size = self.info.vocab_size if columns is None else len(columns)
+        if self._logits.shape[1] != size:
+            self._logits = np.zeros((1, size), np.float32)
+            self._binding.bind_ortvalue_output("logits", ort.OrtValue.ortvalue_from_numpy(self._logits))
+        if self.info.prompt_tokens is not None:
+            self._binding.bind_cpu_input("extra_tokens", np.ascontiguousarray(columns[self.info.output_size:]))
+        self._columns = columns
 
     def _forward(self, ids: Sequence[int]) -> np.ndarray:
         """Run `ids` after the cached positions; returns the last position's logits [V']."""
@@ -191,7 +230,7 @@ class Engine:
 
     def _pick(self, generated: list[int], logits: np.ndarray, processors: Sequence[LogitsProcessor]) -> int:
         """Greedy choice; processors see full-vocabulary logits (restricted columns expanded)."""
-        out = self.info.output_tokens
+        out = self._columns
         if not processors:
             best = int(logits.argmax())
             return best if out is None else int(out[best])
@@ -243,6 +282,7 @@ class Engine:
         max_tokens = min(max_tokens, room)
         with self._lock:
             t0 = time.perf_counter()
+            self._set_columns(prompt, tokens)
             logits, cached = self._start(tokens, prefix)
             t1 = time.perf_counter()
             detok, stops = StreamingDetokenizer(self.tokenizer), StopMatcher(stop)

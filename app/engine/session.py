@@ -14,7 +14,9 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import onnxruntime as ort
@@ -24,6 +26,7 @@ from app.engine.rope import Rope
 # Same keys as app.model.export writes (not imported: export is build-time code).
 META_CONFIG = "deskmate.config"
 META_OUTPUT_TOKENS = "deskmate.output_tokens"
+META_PROMPT_TOKENS = "deskmate.prompt_tokens"
 
 
 @dataclass(frozen=True)
@@ -36,17 +39,35 @@ class ModelInfo:
     vocab_size: int
     max_context: int
     eos_ids: tuple[int, ...]
-    output_tokens: np.ndarray | None  # [V'] token id of each logits column, None = the whole vocab
+    output_tokens: np.ndarray | None  # [V'] token id of each fixed logits column, None = the whole vocab
     kv_dtype: np.dtype = np.dtype(np.float32)  # the cache's element type, as the graph declares it
     # Per layer: positions left of the newest one its attention reads (None: all). Models
     # built before recipe 3 do not say, and keep every position.
     windows: tuple[int | None, ...] | None = None
     # Rotary frequencies by kind, when the graph takes its rotary tables as inputs (recipe 3).
     rope: dict[str, Rope] | None = None
+    # Sorted ids the graph adds as further logits columns when the engine names them
+    # (`extra_tokens`: the prompt's own tokens); None when the graph has no such input.
+    prompt_tokens: np.ndarray | None = None
 
     @property
     def output_size(self) -> int:
+        """Fixed logits columns (without the prompt's extra ones)."""
         return self.vocab_size if self.output_tokens is None else len(self.output_tokens)
+
+    @cached_property
+    def producible(self) -> np.ndarray | None:
+        """Every token the model can output in some request (None: all), for constrained decoding."""
+        if self.output_tokens is None or self.prompt_tokens is None:
+            return self.output_tokens
+        return np.union1d(self.output_tokens, self.prompt_tokens)
+
+    def columns(self, prompt: Sequence[int]) -> np.ndarray | None:
+        """Token id of each logits column for a request whose prompt is `prompt` (None: the whole vocab)."""
+        if self.prompt_tokens is None:
+            return self.output_tokens
+        extra = np.intersect1d(np.asarray(prompt, dtype=np.int64), self.prompt_tokens)
+        return np.concatenate([self.output_tokens, extra])
 
 
 def default_threads() -> int:
@@ -74,6 +95,10 @@ def open_session(model_path: Path, threads: int | None = None, *, spin: bool = T
     return session, read_info(session)
 
 
+def _ids(text: str | None) -> np.ndarray | None:
+    return np.array([int(t) for t in text.split(",")], dtype=np.int64) if text else None
+
+
 _KV_TYPES = {"tensor(float)": np.dtype(np.float32), "tensor(float16)": np.dtype(np.float16)}
 
 
@@ -82,15 +107,15 @@ def read_info(session: ort.InferenceSession) -> ModelInfo:
     if META_CONFIG not in meta:
         raise ValueError("This ONNX file was not made by `deskmate model build` (no deskmate.config metadata).")
     cfg = json.loads(meta[META_CONFIG])
-    out = meta.get(META_OUTPUT_TOKENS)
     return ModelInfo(
         layers=int(cfg["layers"]), kv_heads=int(cfg["kv_heads"]), head_dim=int(cfg["head_dim"]),
         vocab_size=int(cfg["vocab_size"]), max_context=int(cfg["max_context"]),
         eos_ids=tuple(int(e) for e in cfg["eos_ids"]),
-        output_tokens=np.array([int(t) for t in out.split(",")], dtype=np.int64) if out else None,
+        output_tokens=_ids(meta.get(META_OUTPUT_TOKENS)),
         kv_dtype=_KV_TYPES[next(i.type for i in session.get_inputs() if i.name == "past_key.0")],
         windows=tuple(int(cfg["sliding_window"]) if local else None for local in cfg["sliding"])
         if "sliding" in cfg else None,
         rope={kind: Rope(np.array(r["inv_freq"], dtype=np.float32), float(r["scaling"]))
               for kind, r in cfg["rope"].items()} if "rope" in cfg else None,
+        prompt_tokens=_ids(meta.get(META_PROMPT_TOKENS)),
     )

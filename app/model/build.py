@@ -18,6 +18,7 @@ module is cheap and safe in an installed app.
 from __future__ import annotations
 
 import gc
+import json
 import logging
 import os
 import shutil
@@ -80,16 +81,48 @@ def latin_output_tokens(tokenizer: Tokenizer) -> list[int]:
     return sorted(keep)
 
 
+# Ids of every token of the training mix (training/data/output_vocab.py): the common part of the output layer.
+OUTPUT_VOCAB_FILE = Path(__file__).with_name("output_vocab.json")
+FIXED_OUTPUTS = 32768  # logits columns every request gets; the prompt's other tokens are added per request
+
+
+@dataclass(frozen=True)
+class OutputVocab:
+    """Which tokens the built graph can write: `fixed` columns always, `from_prompt` ones when the prompt has them."""
+
+    fixed: Sequence[int]
+    from_prompt: Sequence[int] = ()
+
+
+def output_vocab(tokenizer: Tokenizer, size: int = FIXED_OUTPUTS) -> OutputVocab:
+    """The Latin-script pieces (`latin_output_tokens`), split in two for decode speed.
+
+    Fixed: markers, bytes, whitespace runs, single characters, every token of the training mix, then the
+    earliest merges, up to `size` (32,768 of 173,554: the output layer reads a fifth of the rows it did).
+    From the prompt: every other Latin piece, as a column only for a request whose prompt contains it,
+    so an unusual name or path in the request is still copied with the tokens the model was trained on.
+    """
+    from app.model.export import select_output_tokens
+
+    latin = latin_output_tokens(tokenizer)
+    allowed = {tokenizer.id_to_token(i) for i in latin}
+    common = json.loads(OUTPUT_VOCAB_FILE.read_text("utf-8"))["ids"]
+    fixed = select_output_tokens(tokenizer, size=size, include=common, allow=allowed.__contains__)
+    return OutputVocab(fixed, sorted(set(latin) - set(fixed)))
+
+
 def _load_real_model(gguf_path: Path, adapter_dir: Path | None) -> Any:
     from app.model.loader import load_torch_model
 
     return load_torch_model(gguf_path, adapter_dir)
 
 
-def _export(model: Any, out_dir: Path, keep_tokens: Sequence[int] | None) -> Path:
+def _export(model: Any, out_dir: Path, vocab: OutputVocab | None) -> Path:
     from app.model.export import export_onnx
 
-    return export_onnx(model, out_dir, keep_tokens=keep_tokens)
+    if vocab is None:
+        return export_onnx(model, out_dir)
+    return export_onnx(model, out_dir, keep_tokens=vocab.fixed, prompt_tokens=vocab.from_prompt)
 
 
 def _quantize(fp32_path: Path, out_path: Path) -> Path:
@@ -131,12 +164,13 @@ class Recipe:
     tokenizer: Callable[[Path], Tokenizer] = _tokenizer  # GGUF path -> tokenizer (build side)
     spm_model: Callable[[Path], Path] = _spm_model  # GGUF path -> the app's tokenizer.model
     load_model: Callable[[Path, Path | None], Any] = _load_real_model  # (GGUF, adapter) -> torch model
-    keep_tokens: Callable[[Tokenizer], Sequence[int] | None] = latin_output_tokens
-    export: Callable[[Any, Path, Sequence[int] | None], Path] = _export  # -> fp32 model.onnx
+    output_vocab: Callable[[Tokenizer], OutputVocab | None] = output_vocab  # None: all 262k columns
+    export: Callable[[Any, Path, OutputVocab | None], Path] = _export  # -> fp32 model.onnx
     quantize: Callable[[Path, Path], Path] = _quantize  # (fp32, out) -> int8 model.onnx
     version: int = mf.RECIPE_VERSION
     notes: dict[str, Any] = field(default_factory=lambda: {
-        "weights": "int8 MatMulNBits, blocks of 32 (64 for the tied table)", "output_vocab": "latin"})
+        "weights": "int8 MatMulNBits, blocks of 32 (64 for the tied table)",
+        "output_vocab": "latin: common tokens fixed, the rest from the prompt"})
 
 
 class _Progress:
@@ -291,13 +325,13 @@ def build_model(
 
         step("tokenizer")
         tokenizer = recipe.tokenizer(gguf_path)
-        keep = recipe.keep_tokens(tokenizer)
+        vocab = recipe.output_vocab(tokenizer)
         work = Path(tempfile.mkdtemp(prefix=f".{name}.building-", dir=models_dir))
         try:
             step("load")
             model = recipe.load_model(gguf_path, adapter_dir)
             step("export")
-            fp32 = recipe.export(model, work / "fp32", keep)
+            fp32 = recipe.export(model, work / "fp32", vocab)
             del model
             gc.collect()
             step("quantize")
@@ -311,7 +345,8 @@ def build_model(
             shutil.copyfile(recipe.spm_model(gguf_path), out / SPM_FILE)
             tool_names = [t.name for t in Catalog.builtin()]
             notes = dict(recipe.notes)
-            notes["output_tokens"] = len(keep) if keep is not None else None
+            notes["output_tokens"] = len(vocab.fixed) if vocab is not None else None
+            notes["prompt_output_tokens"] = len(vocab.from_prompt) if vocab is not None else 0
             mf.write_manifest(out, name=name, inputs=inputs, adapter_choice=choice, tool_names=tool_names,
                               now=clock(), notes=notes)
             mf.verify(out, expected=inputs, full=True)

@@ -21,7 +21,8 @@ Graph inputs / outputs (B = batch, T = new tokens, P = cached tokens or the KV b
     past_key.{i}          KV      [B, 1, P, 256]   one per layer (kv_heads=1, head_dim=256)
     past_value.{i}        KV      [B, 1, P, 256]   KV = float32 (the app's build) or float16
     rope_{cos,sin}_{global,local}  KV  [R, 128]     rotary tables for positions 0..R-1, R >= total
- -> logits                float32 [B, V']    the LAST position only; V' = len(keep_tokens) or the vocab
+    extra_tokens          int64   [E]        with `prompt_tokens` only: ids of further logits columns
+ -> logits                float32 [B, V'+E]  the LAST position only; V' = len(keep_tokens) or the vocab
     present_key.{i}       KV      [B, 1, P', 256]  P' = P + T, or P when the caller binds the same
     present_value.{i}     KV      [B, 1, P', 256]  buffer to past and present (preallocated KV cache)
 
@@ -32,6 +33,11 @@ Runtime's CPU kernels were slower with it (docs/benchmarks.md), so the app build
 The tied 262k x 640 embedding is one initializer: the input Gather reads it and the output
 Gemm (transB) multiplies by it, or by a Slice of its first rows, which hold the
 `keep_tokens` (folded by ONNX Runtime at load time, so the file still holds one copy).
+With `prompt_tokens` the logits gain E more columns, for the `extra_tokens` the engine
+names per request (the prompt's own tokens): those rows are gathered like input embeddings
+and multiplied in full precision. So the fixed output layer, the largest read per decoded
+token, can be a few tens of thousands of common pieces, while a name, path or tool the
+user's request spells in rarer pieces can still be copied token for token.
 Facts the engine needs ride in the model's metadata (`META_*`), among them the rotary
 frequencies: the engine computes the tables for the positions in use (app/engine/rope.py)
 rather than the graph holding them for the whole context (17 MB resident).
@@ -57,6 +63,7 @@ MS = "com.microsoft"
 # Metadata keys (ONNX custom metadata, read by the engine through onnxruntime).
 META_CONFIG = "deskmate.config"  # JSON: layers, kv_heads, head_dim, vocab_size, max_context, ...
 META_OUTPUT_TOKENS = "deskmate.output_tokens"  # comma-separated token ids of the logits columns, if restricted
+META_PROMPT_TOKENS = "deskmate.prompt_tokens"  # ids the engine may add as columns (`extra_tokens`), if any
 
 
 @dataclass(frozen=True)
@@ -108,26 +115,31 @@ ALWAYS_OUTPUT = ("<pad>", "<eos>", "<start_of_turn>", "<end_of_turn>")
 
 
 def select_output_tokens(tokenizer: Any, *, size: int = 32768, texts: Iterable[str] = (),
-                         allow: Callable[[str], bool] | None = None) -> list[int]:
+                         include: Iterable[int] = (), allow: Callable[[str], bool] | None = None) -> list[int]:
     """Token ids for a restricted output vocabulary (`export_onnx(keep_tokens=...)`).
 
     The output projection is the largest weight read per decoded token (262k x 640);
     the app only ever writes English words, JSON and paths. Kept, in this order:
     the turn markers, all 256 byte tokens (so any text can still be spelled), whitespace
-    runs, every token of `texts` (the tool catalog), then the best-ranked pieces
-    (SentencePiece ranks pieces by score: a lower id is a more frequent piece) that
-    `allow` accepts, until `size` ids. The tokenizer itself is not changed.
+    runs, every single character `allow` accepts (Gemma lists them last, after the merges),
+    every token of `texts` and `include` that `allow` accepts, then the lowest ids (the
+    earliest BPE merges) that `allow` accepts, until `size` ids. The tokenizer is not changed.
     """
     vocab: dict[str, int] = tokenizer.get_vocab(with_added_tokens=True)
+    ok = allow or (lambda _piece: True)
+    pieces = {i: p for p, i in vocab.items()}
     keep = {vocab[p] for p in ALWAYS_OUTPUT if p in vocab}
     keep |= {i for p, i in vocab.items() if _BYTE_PIECE.match(p) or (p and not p.strip(" \t\n\r\u2581"))}
+    keep |= {i for p, i in vocab.items() if len(p.lstrip("\u2581") or p) == 1 and ok(p)}
+    wanted = set(include)
     for enc in tokenizer.encode_batch(list(texts), add_special_tokens=False):
-        keep.update(enc.ids)
+        wanted.update(enc.ids)
+    keep |= {i for i in wanted if i in pieces and ok(pieces[i])}
     special = {t.content for t in tokenizer.get_added_tokens_decoder().values() if t.special}
     for piece, tid in sorted(vocab.items(), key=lambda kv: kv[1]):
         if len(keep) >= size:
             break
-        if piece in special or piece.startswith("<unused") or (allow is not None and not allow(piece)):
+        if piece in special or piece.startswith("<unused") or not ok(piece):
             continue
         keep.add(tid)
     return sorted(keep)
@@ -184,7 +196,8 @@ def _rope(model: Any) -> dict[str, dict[str, Any]]:
 ROPE_INPUTS = tuple(f"rope_{fn}_{kind}" for kind in ("global", "local") for fn in ("cos", "sin"))
 
 
-def build_graph(model: Any, *, keep_tokens: Sequence[int] | None = None, max_context: int = 8192,
+def build_graph(model: Any, *, keep_tokens: Sequence[int] | None = None,
+                prompt_tokens: Sequence[int] | None = None, max_context: int = 8192,
                 kv_dtype: str = "float32") -> onnx.ModelProto:
     """The ONNX model of `model` (a transformers Gemma3ForCausalLM) as described above:
     fp32 weights, the KV cache (and attention) in `kv_dtype`."""
@@ -212,7 +225,9 @@ def build_graph(model: Any, *, keep_tokens: Sequence[int] | None = None, max_con
     if keep_tokens is not None:
         kept = np.zeros(s.vocab_size, dtype=bool)
         kept[list(keep_tokens)] = True
-        order = np.concatenate([np.asarray(keep_tokens, dtype=np.int64), np.flatnonzero(~kept)])  # row -> token
+        extra = np.asarray(prompt_tokens or [], dtype=np.int64)
+        kept[extra] = True  # then the prompt tokens' rows: read as inputs and as extra columns
+        order = np.concatenate([np.asarray(keep_tokens, dtype=np.int64), extra, np.flatnonzero(~kept)])  # row -> token
         table = table[order]
         position = np.empty(s.vocab_size, dtype=np.int32)
         position[order] = np.arange(s.vocab_size, dtype=np.int32)  # token -> row
@@ -286,7 +301,16 @@ def build_graph(model: Any, *, keep_tokens: Sequence[int] | None = None, max_con
         (head,) = g.op("Slice", ["embed_table", g.const("head_start", np.array([0], np.int64)),
                                  g.const("head_end", np.array([len(keep_tokens)], np.int64)),
                                  g.const("head_axis", np.array([0], np.int64))])
-    g.op("Gemm", [final, head], outputs=["logits"], transB=1)  # [B,V']
+    if not prompt_tokens:
+        g.op("Gemm", [final, head], outputs=["logits"], transB=1)  # [B,V']
+    else:
+        (fixed,) = g.op("Gemm", [final, head], transB=1)  # [B,V']
+        (rows,) = g.op("Gather", ["token_rows", "extra_tokens"], axis=0)  # [E]
+        (rows,) = g.op("Unsqueeze", [rows, g.const("axis_0", np.array([0], np.int64))])  # [1,E]
+        (extra,) = g.op("Gather", ["embed_table", rows], axis=0)  # [1,E,640]
+        (extra,) = g.op("Reshape", [extra, "flat_shape"])  # [E,640]
+        (extra,) = g.op("Gemm", [final, extra], transB=1)  # [B,E]
+        g.op("Concat", [fixed, extra], outputs=["logits"], axis=1)  # [B,V'+E]
 
     kv = ["batch", s.kv_heads, "past_sequence", s.head_dim]
     kv_out = ["batch", s.kv_heads, "total_sequence", s.head_dim]
@@ -300,7 +324,10 @@ def build_graph(model: Any, *, keep_tokens: Sequence[int] | None = None, max_con
                    helper.make_tensor_value_info(f"past_value.{i}", kv_type, kv)]
     inputs += [helper.make_tensor_value_info(name, kv_type, ["rope_positions", s.head_dim // 2])
                for name in ROPE_INPUTS]
-    out_vocab = len(keep_tokens) if keep_tokens is not None else s.vocab_size
+    out_vocab: int | str = len(keep_tokens) if keep_tokens is not None else s.vocab_size
+    if prompt_tokens:
+        inputs.append(helper.make_tensor_value_info("extra_tokens", TensorProto.INT64, ["extra"]))
+        out_vocab = "columns"
     graph_outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", out_vocab])]
     graph_outputs += [helper.make_tensor_value_info(n, kv_type, kv_out) for n in outputs]
 
@@ -315,6 +342,7 @@ def build_graph(model: Any, *, keep_tokens: Sequence[int] | None = None, max_con
     helper.set_model_props(model_proto, {
         META_CONFIG: json.dumps(meta),
         **({META_OUTPUT_TOKENS: ",".join(str(int(t)) for t in keep_tokens)} if keep_tokens is not None else {}),
+        **({META_PROMPT_TOKENS: ",".join(str(int(t)) for t in prompt_tokens)} if prompt_tokens else {}),
     })
     return model_proto
 
@@ -346,7 +374,8 @@ def save_model(model_proto: onnx.ModelProto, path: Path, *, align: int = 4096) -
 
 
 def export_onnx(model: Any, out_dir: Path, *, keep_tokens: Sequence[int] | None = None,
-                max_context: int = 8192, kv_dtype: str = "float32") -> Path:
+                prompt_tokens: Sequence[int] | None = None, max_context: int = 8192,
+                kv_dtype: str = "float32") -> Path:
     """Export `model` (transformers Gemma3ForCausalLM, fp32) to `out_dir/model.onnx` (+ .data).
 
     Args:
@@ -354,6 +383,8 @@ def export_onnx(model: Any, out_dir: Path, *, keep_tokens: Sequence[int] | None 
         out_dir: folder to write into (created).
         keep_tokens: token ids whose logits the graph computes (all of them if None). The
             tokenizer and input vocabulary are unchanged; the engine maps columns back to ids.
+        prompt_tokens: token ids outside `keep_tokens` the engine may add as columns per
+            request (`extra_tokens`); needs `keep_tokens`.
         max_context: longest sequence (prompt + answer) the engine will run.
         kv_dtype: "float32" (matches PyTorch to rounding) or "float16" (half the cache memory).
     Returns:
@@ -363,5 +394,12 @@ def export_onnx(model: Any, out_dir: Path, *, keep_tokens: Sequence[int] | None 
         keep_tokens = sorted(set(int(t) for t in keep_tokens))
         if keep_tokens[0] < 0 or keep_tokens[-1] >= model.config.vocab_size:
             raise ValueError(f"keep_tokens must be ids in [0, {model.config.vocab_size}).")
-    graph = build_graph(model, keep_tokens=keep_tokens, max_context=max_context, kv_dtype=kv_dtype)
+    if prompt_tokens:
+        if keep_tokens is None:
+            raise ValueError("prompt_tokens needs keep_tokens: with the whole vocabulary every token is a column.")
+        prompt_tokens = sorted(set(int(t) for t in prompt_tokens))
+        if set(prompt_tokens) & set(keep_tokens) or prompt_tokens[0] < 0 or prompt_tokens[-1] >= model.config.vocab_size:
+            raise ValueError(f"prompt_tokens must be ids in [0, {model.config.vocab_size}) not in keep_tokens.")
+    graph = build_graph(model, keep_tokens=keep_tokens, prompt_tokens=prompt_tokens or None,
+                        max_context=max_context, kv_dtype=kv_dtype)
     return save_model(graph, Path(out_dir) / MODEL_FILE)

@@ -35,7 +35,8 @@ REBUILD_COMMAND = "deskmate model build --force"
 # 2: layers as MatMulNBits (block-wise int8), was DynamicQuantizeMatMul
 # 3: the graph's metadata says which layers are local (the engine frees their old keys)
 # 4: the tokenizer ships as tokenizer.model (SentencePiece), not tokenizer.json
-RECIPE_VERSION = 4
+# 5: 32,768 fixed output columns plus the prompt's own tokens (`extra_tokens`), was 173,554 fixed
+RECIPE_VERSION = 5
 
 AdapterChoice = Literal["default", "explicit", "none"]
 

@@ -108,8 +108,9 @@ def quantize_graph(model: onnx.ModelProto, *, layers: str = "nbits", block_size:
             nodes += table.embedding_nodes(node.input[1], node.output[0])
         elif node.op_type == "Slice" and node.input[0] == "embed_table":
             continue  # the head rows are their own initializer now
-        elif node.op_type == "Gemm":
+        elif node.op_type == "Gemm" and node.input[1] in table.head_names:
             nodes.append(table.output_node(node.input[0], node.output[0], node.name))
+        # (the other Gemm, of the prompt's extra rows, multiplies gathered rows in fp32: kept)
         else:
             nodes.append(node)
 
@@ -132,8 +133,10 @@ class _Table:
     its own rows and the embedding lookups touch only the memory-mapped rows they read.
     """
 
-    def __init__(self, q: np.ndarray, scales: np.ndarray, split: int, block_size: int, bits: int):
+    def __init__(self, q: np.ndarray, scales: np.ndarray, split: int, block_size: int, bits: int,
+                 head_names: frozenset[str] = frozenset({"embed_table"})):
         self.q, self.scales, self.split, self.block_size, self.bits = q, scales, split, block_size, bits
+        self.head_names = head_names  # what the output Gemm multiplies by: the table, or its head Slice
         self.vocab, self.blocks, _ = q.shape
         self.hidden = self.blocks * block_size
 
@@ -144,7 +147,8 @@ class _Table:
         head = next((n for n in graph.node if n.op_type == "Slice" and n.input[0] == "embed_table"), None)
         split = int(numpy_helper.to_array(inits[head.input[2]])[0]) if head is not None else len(table)
         q, scales = quantize_blocks(table, block_size, bits)  # [V, nb, bs * bits / 8], [V, nb]
-        return cls(q, scales, split, block_size, bits)
+        names = {"embed_table"} | ({head.output[0]} if head is not None else set())
+        return cls(q, scales, split, block_size, bits, frozenset(names))
 
     def _ranges(self) -> list[tuple[str, int, int]]:
         parts = [("embed_head", 0, self.split)]
@@ -172,20 +176,24 @@ class _Table:
                                 bits=self.bits, block_size=self.block_size, gather_axis=0, quantize_axis=2)
 
     def embedding_nodes(self, rows: str, out: str) -> list[onnx.NodeProto]:
-        """rows [B,T] -> embeddings [B,T,H], each row read from whichever range holds it."""
+        """rows [B,T] -> embeddings [B,T,H], each row read from whichever range holds it.
+
+        (Intermediate names start with `out`: the input embedding and the prompt's extra
+        output rows are two lookups.)"""
+        t = f"{out}."
         if self.split == self.vocab:
-            return [self._gather("embed_head", rows, "embed_blocks"),
-                    helper.make_node("Reshape", ["embed_blocks", "embed_out_shape"], [out])]
+            return [self._gather("embed_head", rows, t + "blocks"),
+                    helper.make_node("Reshape", [t + "blocks", "embed_out_shape"], [out])]
         return [
-            helper.make_node("Min", [rows, "embed_last_head_row"], ["head_rows"]),
-            self._gather("embed_head", "head_rows", "head_blocks"),  # [B,T,nb,bs]
-            helper.make_node("Sub", [rows, "embed_split"], ["rest_rows_signed"]),
-            helper.make_node("Max", ["rest_rows_signed", "zero_row"], ["rest_rows"]),
-            self._gather("embed_rest", "rest_rows", "rest_blocks"),
-            helper.make_node("Less", [rows, "embed_split"], ["in_head"]),
-            helper.make_node("Unsqueeze", ["in_head", "embed_block_axes"], ["in_head_4d"]),  # [B,T,1,1]
-            helper.make_node("Where", ["in_head_4d", "head_blocks", "rest_blocks"], ["embed_blocks"]),
-            helper.make_node("Reshape", ["embed_blocks", "embed_out_shape"], [out]),  # [B,T,H]
+            helper.make_node("Min", [rows, "embed_last_head_row"], [t + "head_rows"]),
+            self._gather("embed_head", t + "head_rows", t + "head_blocks"),  # [B,T,nb,bs]
+            helper.make_node("Sub", [rows, "embed_split"], [t + "rest_rows_signed"]),
+            helper.make_node("Max", [t + "rest_rows_signed", "zero_row"], [t + "rest_rows"]),
+            self._gather("embed_rest", t + "rest_rows", t + "rest_blocks"),
+            helper.make_node("Less", [rows, "embed_split"], [t + "in_head"]),
+            helper.make_node("Unsqueeze", [t + "in_head", "embed_block_axes"], [t + "in_head_4d"]),  # [B,T,1,1]
+            helper.make_node("Where", [t + "in_head_4d", t + "head_blocks", t + "rest_blocks"], [t + "blocks"]),
+            helper.make_node("Reshape", [t + "blocks", "embed_out_shape"], [out]),  # [B,T,H]
         ]
 
     def output_node(self, hidden_in: str, out: str, name: str) -> onnx.NodeProto:
