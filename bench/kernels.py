@@ -1,9 +1,9 @@
 """Which ONNX Runtime kernel for which matrix: `python -m bench.kernels [--threads N]`.
 
 Times one weight matrix alone in a one-node graph, for one row (a decoded token) and
-for 500 rows (a prompt), with the quantized kernels the export can choose from. The two
-matrices are the model's: the restricted output projection (173,554 x 640) and an MLP
-projection (640 x 2,048). Random weights: the timings depend on shapes, not on values.
+for 500 rows (a prompt), with the quantized kernels the export can choose from. The
+matrices are the model's: the output projection's fixed columns (173,554 x 640 until build
+recipe 5, 32,768 x 640 since) and an MLP projection (640 x 2,048). Random weights: the timings depend on shapes, not on values.
 The relative error (against float32 on the same random input) shows what each kernel's
 rounding costs; real activations have outliers, which per-tensor quantization (Dynamic-
 QuantizeMatMul) suffers from more than block-wise (MatMulNBits).
@@ -80,7 +80,9 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     rng = np.random.default_rng(0)
     print("| Matrix | Kernel | 1 row, ms | 500 rows, ms | Relative error |\n|---|---|---|---|---|")
-    for label, n, k in (("output projection 173,554 x 640", 173_554, 640), ("MLP projection 640 x 2,048", 2048, 640)):
+    shapes = (("output projection 173,554 x 640 (recipe 4)", 173_554, 640),
+              ("output projection 32,768 x 640 (recipe 5)", 32_768, 640), ("MLP projection 640 x 2,048", 2048, 640))
+    for label, n, k in shapes:
         w = (rng.standard_normal((n, k)) * 0.02).astype(np.float32)
         for kernel in (Kernel("MatMulNBits 8-bit", matmul_nbits(w, 8)),
                        Kernel("MatMulNBits 8-bit, zero points stored", matmul_nbits(w, 8, zero_points=True)),
