@@ -3,7 +3,8 @@
 Times one weight matrix alone in a one-node graph, for one row (a decoded token) and
 for 500 rows (a prompt), with the quantized kernels the export can choose from. The
 matrices are the model's: the output projection's fixed columns (173,554 x 640 until build
-recipe 5, 32,768 x 640 since) and an MLP projection (640 x 2,048). Random weights: the timings depend on shapes, not on values.
+recipe 5, 32,768 x 640 since) and an MLP projection (640 x 2,048). Random weights: the
+timings depend on shapes, not on values.
 The relative error (against float32 on the same random input) shows what each kernel's
 rounding costs; real activations have outliers, which per-tensor quantization (Dynamic-
 QuantizeMatMul) suffers from more than block-wise (MatMulNBits).

@@ -125,7 +125,7 @@ def run_bench(model_dir: Path, *, seed_dir: Path, threads: int | None = None, ag
                                          agreement_tokens, cache, log)
         del torch_model
         ours = ag.engine_answers(engine, prompts, prefixes, agreement_tokens)
-        agreement = ag.compare(reference, ours, lambda cid: engine.info.columns(engine.encode(prompts[cid])))
+        agreement = ag.compare(reference, ours, lambda cid: engine.columns(prompts[cid]))
         log(f"  identical: {agreement.identical}/{agreement.cases}")
         from app.model.gguf_source import base_gguf
 

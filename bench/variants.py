@@ -44,7 +44,8 @@ VARIANTS = {  # name -> (KV-cache type of the export, output vocabulary, quantiz
 }
 
 
-def build_variants(model_dir: Path, out: Path, variants: dict[str, tuple[str, dict]] = VARIANTS) -> dict[str, Path]:
+def build_variants(model_dir: Path, out: Path,
+                   variants: dict[str, tuple[str, str, dict]] = VARIANTS) -> dict[str, Path]:
     from app.model.build import _load_real_model, latin_output_tokens, output_vocab
     from app.model.export import export_onnx
     from app.model.gguf_source import base_gguf
@@ -83,7 +84,7 @@ def measure(variant: Path, cases: list, cache: Path) -> str:
     reference = ag.reference_answers(None, {k: engine.encode(p) for k, p in prompts.items()}, 48, cache,
                                      lambda _m: None)
     agreement = ag.compare(reference, ag.engine_answers(engine, prompts, prefixes, 48),
-                           lambda cid: info.columns(engine.encode(prompts[cid])))
+                           lambda cid: engine.columns(prompts[cid]))
     size = sum(p.stat().st_size for p in variant.glob(MODEL_FILE + "*")) / 1e6
     prefill = ms.prefill_tok_s(engine, (500,), 3)[500]
     decode = ms.decode_tok_s(engine, repeats=3)

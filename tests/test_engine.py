@@ -144,6 +144,7 @@ def test_a_rare_piece_of_the_prompt_can_be_written_in_that_request_only(engine, 
     has the word, so the model can copy it as written, and in no other request."""
     rare = engine.tokenizer.token_to_id(piece)
     assert rare not in set(engine.info.output_tokens.tolist()) and rare in set(engine.info.producible.tolist())
+    assert rare in engine.columns(prompt_for(request_text)) and rare not in engine.columns(prompt_for("hi"))
     copied = engine.generate(prompt_for(request_text), max_tokens=2, processors=(only(rare),))
     assert copied.tokens == (rare, rare) and copied.text == piece.replace("\u2581", " ") * 2
     with pytest.raises(RuntimeError, match="masked out"):

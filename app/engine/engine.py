@@ -6,7 +6,7 @@ cached prefix) and yields `GenerationEvent`s token by token; `generate` joins th
 
 Decoding is greedy: the model proposes tool calls, where the most likely answer is the
 wanted one and the same request must give the same call. The graph's logits cover a fixed
-output vocabulary and, where it can, the prompt's own tokens (`ModelInfo.columns`). Logits processors
+output vocabulary and, where it can, the prompt's own words (`Engine.columns`). Logits processors
 `(tokens, logits) -> logits` (the call grammar) see full-vocabulary logits and the
 tokens generated so far. A processor with a `forced(tokens) -> int | None` method may
 name the only token it allows next: that token is taken without a pick (greedy would
@@ -162,12 +162,18 @@ class Engine:
             ids.update(spelled)
         return list(ids)
 
+    def columns(self, prompt: str, tokens: Sequence[int] | None = None) -> np.ndarray | None:
+        """Token id of each logits column for `prompt` (None: the whole vocabulary): the fixed output
+        vocabulary, plus the prompt's own words where the graph can add them (a name or path in rare
+        pieces is copied as written). `tokens`: the prompt's tokens, if already encoded."""
+        tokens = self.encode(prompt) if tokens is None else tokens
+        if self.info.prompt_tokens is None:
+            return self.info.columns(tokens)
+        return self.info.columns(self._copyable(prompt, tokens))
+
     def _set_columns(self, prompt: str, tokens: Sequence[int]) -> None:
-        """The logits columns for a request: the fixed output vocabulary, plus the prompt's own
-        words where the graph can add them (a name or path in rare pieces is copied as written)."""
-        if self.info.prompt_tokens is not None:
-            tokens = self._copyable(prompt, tokens)
-        columns = self.info.columns(tokens)
+        """Bind the graph's logits output (and `extra_tokens`) for a request's columns."""
+        columns = self.columns(prompt, tokens)
         size = self.info.vocab_size if columns is None else len(columns)
         if self._logits.shape[1] != size:
             self._logits = np.zeros((1, size), np.float32)

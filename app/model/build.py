@@ -63,22 +63,25 @@ def _is_kept_char(ch: str) -> bool:
     )
 
 
+_NEEDED = frozenset({"<eos>", "<end_of_turn>", "<start_of_turn>", "<pad>"})
+
+
+def _is_latin_piece(piece: str) -> bool:
+    """A turn marker, a byte token (anything else can still be spelled), or a piece written only in
+    `_is_kept_char` scripts (whitespace runs included)."""
+    if piece in _NEEDED or (piece.startswith("<0x") and len(piece) == 6 and piece.endswith(">")):
+        return True
+    return bool(piece) and not piece.startswith("<unused") and all(_is_kept_char(c) for c in piece)
+
+
 def latin_output_tokens(tokenizer: Tokenizer) -> list[int]:
-    """The output vocabulary: pieces written only in `_is_kept_char` scripts, plus the
-    byte tokens (anything else can still be spelled), whitespace runs and turn markers.
+    """The output vocabulary: the ids of the `_is_latin_piece` pieces.
 
     The output projection over the full 262k vocabulary is the largest read per
     decoded token; the app's answers and tool calls are in these scripts, and the
     input side (and tokenizer) keeps the whole vocabulary.
     """
-    keep: list[int] = []
-    needed = {"<eos>", "<end_of_turn>", "<start_of_turn>", "<pad>"}
-    for piece, tid in tokenizer.get_vocab(with_added_tokens=True).items():
-        if piece in needed or (piece.startswith("<0x") and len(piece) == 6 and piece.endswith(">")):
-            keep.append(tid)
-        elif piece and not piece.startswith("<unused") and all(_is_kept_char(c) for c in piece):
-            keep.append(tid)
-    return sorted(keep)
+    return sorted(tid for piece, tid in tokenizer.get_vocab(with_added_tokens=True).items() if _is_latin_piece(piece))
 
 
 # Ids of every token of the training mix (training/data/output_vocab.py): the common part of the output layer.
@@ -104,11 +107,9 @@ def output_vocab(tokenizer: Tokenizer, size: int = FIXED_OUTPUTS) -> OutputVocab
     """
     from app.model.export import select_output_tokens
 
-    latin = latin_output_tokens(tokenizer)
-    allowed = {tokenizer.id_to_token(i) for i in latin}
     common = json.loads(OUTPUT_VOCAB_FILE.read_text("utf-8"))["ids"]
-    fixed = select_output_tokens(tokenizer, size=size, include=common, allow=allowed.__contains__)
-    return OutputVocab(fixed, sorted(set(latin) - set(fixed)))
+    fixed = select_output_tokens(tokenizer, size=size, include=common, allow=_is_latin_piece)
+    return OutputVocab(fixed, sorted(set(latin_output_tokens(tokenizer)) - set(fixed)))
 
 
 def _load_real_model(gguf_path: Path, adapter_dir: Path | None) -> Any:

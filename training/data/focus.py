@@ -91,7 +91,8 @@ def is_parallel(record: dict) -> bool:
     return len(record.get("calls") or []) >= 2
 
 
-FOCUS = {"generator": is_focus, "parallel": is_parallel, "nocall": is_nocall_focus, "forms": is_forms_focus, "near-forms": is_near_forms}
+FOCUS = {"generator": is_focus, "parallel": is_parallel, "nocall": is_nocall_focus, "forms": is_forms_focus,
+         "near-forms": is_near_forms}
 
 
 def select(records: list[dict], total: int, seed: int,
