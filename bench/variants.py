@@ -39,6 +39,8 @@ VARIANTS = {  # name -> (KV-cache type of the export, output vocabulary, quantiz
     "layers in blocks of 64, 8-bit table in blocks of 128": ("float32", "fixed+prompt", {"layers": "nbits",
                                                                                          "block_size": 64,
                                                                                          "embed_block_size": 128}),
+    "layers in blocks of 128, 8-bit table in blocks of 64": ("float32", "fixed+prompt", {"layers": "nbits",
+                                                                                         "block_size": 128}),
     "layers MatMulNBits with 4-bit MLP weights, 8-bit table": ("float32", "fixed+prompt", {"layers": "nbits",
                                                                                            "mlp_bits": 4}),
 }

@@ -385,6 +385,12 @@ def test_tool_turns_in_training_have_the_shapes_the_tools_return(toolbox, app_pa
     processes = next(json.loads(m.content) for ex in chain for m in ex.conv.messages
                      if m.role == "tool" and '"processes"' in m.content)
     assert keys(processes) == keys(real("list_processes", limit=1))
+    for ex in history.reference_examples(random.Random(0), Catalog.builtin(), 30):  # listings pointed back at
+        listing = json.loads(next(m.content for m in ex.conv.messages if m.role == "tool"))
+        shown = {"processes": ("list_processes", {}), "events": ("list_events", {"start": "today"}),
+                 "entries": ("list_directory", {"path": "~/Documents"})}
+        name, arguments = next(v for k, v in shown.items() if k in listing)
+        assert keys(listing) == keys(real(name, **arguments))
 
 
 def test_focus_set_keeps_every_focus_example_and_replays_the_rest_reproducibly(built):
@@ -411,6 +417,17 @@ def test_a_focus_limit_takes_that_many_focus_examples_and_keeps_the_total(built)
     chosen = select(records, 100, seed=15, focus_of=is_nocall_focus, focus_limit=30)
     assert len(chosen) == 100 and sum(map(is_nocall_focus, chosen)) == 30
     assert chosen == select(records, 100, seed=15, focus_of=is_nocall_focus, focus_limit=30)
+
+
+def test_reference_focus_takes_the_follow_ups_that_point_at_a_listing(built):
+    from training.data.focus import is_reference, select
+
+    records = [record(e) for e in built[0]]
+    focus = [r for r in records if is_reference(r)]
+    assert len(focus) == round(Mix().references * 0.08)
+    assert all(r["calls"] and '<start_of_turn>tool' in r["prompt"] for r in focus)
+    chosen = select(records, len(focus) + 10, seed=17, focus_of=is_reference)
+    assert {r["id"] for r in focus} <= {r["id"] for r in chosen} and len(chosen) == len(focus) + 10
 
 
 def test_nocall_focus_takes_only_answers_in_words_of_the_eager_caller_kinds(built):
@@ -512,3 +529,36 @@ def test_output_vocab_lists_every_token_of_the_mix(tmp_path, hf_tokenizer):
     expected = {i for text in example.values() for i in hf_tokenizer.encode(text, add_special_tokens=False).ids}
     assert written["examples"] == 1 and written["ids"] == sorted(expected)
     assert hf_tokenizer.token_to_id("Lotus") in expected and hf_tokenizer.token_to_id("<end_of_turn>") in expected
+
+
+def test_reference_follow_ups_call_the_item_the_request_points_at():
+    """'kill the one using the most memory', 'cancel the second one': the call names that item of the listing."""
+    from training.data.history import ORDINALS, reference_examples
+
+    examples = reference_examples(random.Random(5), Catalog.builtin(), 150)
+    kinds = set()
+    for ex in examples:
+        ex.validate()
+        listing = json.loads(next(m.content for m in ex.conv.messages if m.role == "tool"))
+        request = ex.conv.messages[-1].content.lower()
+        (call,) = ex.answer.calls
+        items = listing.get("processes") or listing.get("events") or listing.get("entries")
+        value = {"kill_process": lambda it: it["pid"], "delete_event": lambda it: it["title"],
+                 "update_event": lambda it: it["title"]}.get(call.name,
+                                                             lambda it: f"{listing.get('folder')}/{it['name']}")
+        target = call.arguments.get("pid") or call.arguments.get("event") or call.arguments.get("path")
+        (index,) = [i for i, it in enumerate(items) if value(it) == target]
+        ordinal = next((i for i, word in enumerate(ORDINALS) if f"the {word} " in request), None)
+        if ordinal is not None:
+            assert index == ordinal, request
+        elif "the last " in request:
+            assert index == len(items) - 1, request
+        elif "most memory" in request or "ram" in request:
+            assert items[index]["memory_mb"] == max(it["memory_mb"] for it in items), request
+        elif "newest" in request:
+            assert items[index]["modified"] == max(it["modified"] for it in items), request
+        kinds.add(call.name)
+        day = ex.conv.messages[1].calls[0].arguments.get("start")  # the listing's day, for events
+        if call.name.endswith("_event"):
+            assert call.arguments.get("on") == (None if day == "tomorrow" else day)
+    assert {"kill_process", "delete_event", "update_event", "delete_path", "open_path"} <= kinds

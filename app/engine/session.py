@@ -62,11 +62,20 @@ class ModelInfo:
             return self.output_tokens
         return np.union1d(self.output_tokens, self.prompt_tokens)
 
+    @cached_property
+    def _is_prompt_token(self) -> np.ndarray:
+        """[vocab] True where `prompt_tokens` holds the id: a lookup per request instead of intersecting
+        with the 140k sorted ids, which cost ~50 ms of every request's prefill."""
+        mask = np.zeros(self.vocab_size, dtype=bool)
+        mask[self.prompt_tokens] = True
+        return mask
+
     def columns(self, prompt: Sequence[int]) -> np.ndarray | None:
         """Token id of each logits column for a request whose prompt is `prompt` (None: the whole vocab)."""
         if self.prompt_tokens is None:
             return self.output_tokens
-        extra = np.intersect1d(np.asarray(prompt, dtype=np.int64), self.prompt_tokens)
+        ids = np.asarray(prompt, dtype=np.int64)
+        extra = np.unique(ids[self._is_prompt_token[ids]])  # sorted, each once
         return np.concatenate([self.output_tokens, extra])
 
 

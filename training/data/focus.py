@@ -31,6 +31,12 @@ goes on from the shipped adapter (soup and stacked/) with those answers first:
 
     python -m training.data.focus ... --focus parallel --focus-limit 550 --also nocall=300 --also forms=200 \
         --also near-forms=100 --also generator=250 --total 1700 --seed 16
+
+Run 17 goes on from the shipped adapter with follow-ups that point back at a listing (`history.reference_examples`,
+new in the generator), the kind the dev split's history cases miss:
+
+    python -m training.data.focus ... --focus reference --focus-limit 500 --also nocall=300 --also parallel=150 \
+        --also forms=150 --also generator=200 --total 1500 --seed 17
 """
 
 from __future__ import annotations
@@ -91,8 +97,13 @@ def is_parallel(record: dict) -> bool:
     return len(record.get("calls") or []) >= 2
 
 
+def is_reference(record: dict) -> bool:
+    """A follow-up that points back at an item of a listing: 'cancel the second one' (run 17)."""
+    return record["source"] == "reference"
+
+
 FOCUS = {"generator": is_focus, "parallel": is_parallel, "nocall": is_nocall_focus, "forms": is_forms_focus,
-         "near-forms": is_near_forms}
+         "near-forms": is_near_forms, "reference": is_reference}
 
 
 def select(records: list[dict], total: int, seed: int,

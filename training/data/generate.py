@@ -12,7 +12,7 @@ import argparse
 import json
 import random
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from app.tools.catalog import Catalog
@@ -20,7 +20,7 @@ from app.tools.catalog import Catalog
 from training.data.catalog_gen import catalog_examples, duration_examples, multi_examples, outside_folder_examples
 from training.data.common import Example
 from training.data.external import glaive_examples, seal_examples
-from training.data.history import answer_examples, chain_examples, followup_examples
+from training.data.history import answer_examples, chain_examples, followup_examples, reference_examples
 from training.data.nocall import nocall_examples
 from training.data.seeds import load_cases, seed_examples, split
 from training.data.synthetic import synthetic_examples
@@ -52,14 +52,14 @@ class Mix:
     synthetic_sentences: int = 250  # BFCL parallel (17.5%) got one call for "X for A? And X for B?"
     synthetic_near_miss: int = 180  # BFCL irrelevance (56%): a function on the subject, not for the job
     durations: int = 360  # run 7 misread 4 dev lengths; the catalog mix holds only ~70 requests with one
+    references: int = 300  # "cancel the second one" after a listing (run 17): the dev split's history misses
     ungranted_share: float = 0.2  # catalog requests whose group is not granted (words, or the shell when granted)
 
     def scaled(self, scale: float) -> "Mix":
-        s = lambda n: int(round(n * scale))  # noqa: E731
-        return Mix(self.seed_variants, s(self.catalog), s(self.multi), s(self.outside), s(self.nocall), s(self.answers),
-                   s(self.chains), s(self.followups), s(self.seal), s(self.seal_irrelevant), s(self.glaive),
-                   s(self.synthetic), s(self.synthetic_parallel), s(self.synthetic_irrelevant),
-                   s(self.synthetic_sentences), s(self.synthetic_near_miss), s(self.durations), self.ungranted_share)
+        """Every count times `scale`; the seed variants and the ungranted share stay."""
+        kept = ("seed_variants", "ungranted_share")
+        return replace(self, **{f.name: int(round(getattr(self, f.name) * scale)) for f in fields(self)
+                                if f.name not in kept})
 
 
 def build_examples(seed: int, mix: Mix = Mix()) -> tuple[list[Example], list[dict]]:
@@ -83,6 +83,8 @@ def build_examples(seed: int, mix: Mix = Mix()) -> tuple[list[Example], list[dic
     glaive_rng = random.Random(rng.random())
     glaive = sorted(glaive_examples(glaive_rng), key=lambda ex: (not ex.is_call, glaive_rng.random()))
     out += glaive[: mix.glaive]
+    # Drawn last (run 17): every other kind draws the same examples as before it was added.
+    out += reference_examples(random.Random(rng.random()), catalog, mix.references)
     dev_requests = {c["request"].strip().lower() for c in dev_cases}
     kept = []
     for ex in out:

@@ -18,7 +18,7 @@ from app.prompt.render import Message, tool_result_text
 from app.tools.catalog import Catalog
 from app.tools.timeparse import format_span, format_stamp
 
-from training.data.catalog_gen import (BUILDERS, PROCS, STEMS, TITLES, b_list_directory, b_list_events,
+from training.data.catalog_gen import (BUILDERS, DAYS, PROCS, STEMS, TITLES, b_list_directory, b_list_events, clock,
                                        file_name, folder_in, polite, random_context, typo)
 from training.data.common import Example, conversation, say
 
@@ -257,4 +257,115 @@ def followup_examples(rng: random.Random, catalog: Catalog, n: int) -> list[Exam
         msgs = [Message("user", polite(rng, req0)), Message("assistant", calls=(c0,)), _tool_turn(result0),
                 Message("assistant", text0), Message("user", polite(rng, typo(rng, req)))]
         out.append(Example(conversation(catalog, groups, ctx, msgs), ans, "followup", f"fu-{i}"))
+    return out
+
+
+ORDINALS = ("first", "second", "third", "fourth", "fifth")
+
+
+def _pick(rng, items: list, words: str, key=None, most: str = "", least: str = "") -> tuple[int, str]:
+    """(index, how the user points at it): an ordinal, 'the last', or a superlative over `key`."""
+    r = rng.random()
+    if key and r < 0.45:
+        if rng.random() < 0.7 or not least:
+            return max(range(len(items)), key=lambda i: key(items[i])), most
+        return min(range(len(items)), key=lambda i: key(items[i])), least
+    if r < 0.6:
+        return len(items) - 1, f"the last {words}"
+    i = rng.randrange(len(items))
+    return i, f"the {ORDINALS[i]} {words}"
+
+
+def _ref_events(rng, ctx):
+    """'what's on Friday' -> three events -> 'cancel the second one' / 'move the last meeting to 4pm'."""
+    when = rng.choice(("tomorrow", *DAYS))
+    ahead = 1 if when == "tomorrow" else (DAYS.index(when) - ctx.now.weekday()) % 7 or 7
+    day = ctx.now.replace(hour=0, minute=0) + timedelta(days=ahead)
+    titles = rng.sample(TITLES, rng.randint(2, 4))
+    hours = sorted(rng.sample(range(8, 19), len(titles)))
+    events = []
+    for title, h in zip(titles, hours):
+        start = day.replace(hour=h, minute=rng.choice((0, 0, 30)))
+        end = start + timedelta(minutes=rng.choice((30, 45, 60)))
+        events.append({"title": title, "start": format_stamp(start), "end": format_stamp(end),
+                       "when": format_span(start, end, ctx.now)})
+    first = ToolCall("list_events", {"start": when})
+    result = {"from": format_stamp(day), "to": format_stamp(day + timedelta(days=1)), "events": events}
+    text = f"{when.capitalize()}: " + _fmt_list([f"{e['title']} at {e['start'][11:16]}" for e in events]) + "."
+    i, ref = _pick(rng, events, rng.choice(("one", "meeting", "event", "thing")))
+    if rng.random() < 0.3:
+        ref = f"the {events[i]['start'][11:16].lstrip('0')} one"
+    on = {} if when == "tomorrow" else {"on": when}
+    if rng.random() < 0.5:
+        req = rng.choice((f"cancel {ref}", f"delete {ref}", f"drop {ref}", f"remove {ref} from my calendar"))
+        answer = ToolCall("delete_event", {"event": events[i]["title"], **on})
+    else:
+        t_sp, t_c = clock(rng)
+        req = rng.choice((f"move {ref} to {t_sp}", f"push {ref} to {t_sp}", f"make {ref} start at {t_sp}"))
+        answer = ToolCall("update_event", {"event": events[i]["title"], **on, "new_start": f"{when} at {t_c}"})
+    return "what's on " + when, first, result, text, req, answer, "calendar"
+
+
+def _ref_processes(rng, ctx):
+    """'show chrome processes' -> three pids -> 'kill the one using the most memory'."""
+    name = rng.choice(PROCS)
+    pids = sorted(rng.sample(range(300, 99999), rng.randint(2, 5)))
+    procs = [{"pid": p, "name": name, "user": "me", "cpu_percent": round(rng.uniform(0, 60), 1),
+              "memory_mb": round(rng.uniform(50, 4000), 1), "command": name} for p in pids]
+    procs.sort(key=lambda p: -p["cpu_percent"])  # as the tool lists them by default
+    first = ToolCall("list_processes", {"name": name})
+    result = {"sort_by": "cpu", "total": len(procs), "processes": procs}
+    shown = [f"{p['pid']} ({p['memory_mb']:.0f} MB)" for p in procs]
+    text = f"{len(procs)} {name} processes: {_fmt_list(shown, 5)}."
+    if rng.random() < 0.5:
+        i, ref = _pick(rng, procs, "one", lambda p: p["memory_mb"], rng.choice((
+            "the one using the most memory", "the biggest one", "the one eating all the ram")),
+            "the smallest one")
+    else:
+        i, ref = _pick(rng, procs, "one", lambda p: p["cpu_percent"], rng.choice((
+            "the one using the most cpu", "the busiest one")), "the idlest one")
+    req = rng.choice((f"kill {ref}", f"stop {ref}", f"end {ref}", f"force quit {ref}"))
+    answer = ToolCall("kill_process", {"pid": procs[i]["pid"]})
+    return f"show {name} processes", first, result, text, req, answer, "system"
+
+
+def _ref_files(rng, ctx):
+    """'what's in Downloads' -> four files -> 'open the biggest one' / 'delete the second file'."""
+    folder = folder_in(rng, ctx.folders)
+    names = list(dict.fromkeys(file_name(rng) for _ in range(rng.randint(2, 5))))
+    if len(names) < 2:
+        names.append("notes.txt" if names[0] != "notes.txt" else "todo.md")
+    entries = [_file_entry(rng, ctx, "name", x) for x in names]
+    first = ToolCall("list_directory", {"path": folder})
+    result = {"folder": folder, "entries": entries, "total": len(entries), "truncated": False}
+    text = f"{len(names)} items in {folder}: {_fmt_list(names, 5)}."
+    if rng.random() < 0.5:
+        i, ref = _pick(rng, entries, "file", lambda e: e["size"], "the biggest one", "the smallest file")
+    else:
+        i, ref = _pick(rng, entries, "file", lambda e: e["modified"], "the newest one", "the oldest file")
+    verb, tool = rng.choice((("open", "open_path"), ("delete", "delete_path"), ("trash", "delete_path"),
+                             ("how big is", "file_info"), ("show me", "open_path")))
+    return (f"what's in {folder}", first, result, text, f"{verb} {ref}",
+            ToolCall(tool, {"path": f"{folder}/{names[i]}"}), "files")
+
+
+REFERENCES = (_ref_events, _ref_processes, _ref_files)
+
+
+def reference_examples(rng: random.Random, catalog: Catalog, n: int) -> list[Example]:
+    """A listing answered in words, then a request that points back at one of its items: 'cancel the second
+    one', 'kill the one using the most memory', 'open the newest file'. The call names that item exactly.
+
+    Why: the follow-ups above are new requests, unrelated to what came before; the dev split's misses of
+    run 16's time were follow-ups like these (the pid of the wrong chrome, the first meeting for the second).
+    """
+    out = []
+    for i in range(n):
+        groups, ctx = random_context(rng, "files")
+        req0, first, result, text, req, answer, need = rng.choice(REFERENCES)(rng, ctx)
+        groups = tuple(g for g in ("files", "calendar", "shell", "system") if g in set(groups) | {need})
+        msgs = [Message("user", polite(rng, req0)), Message("assistant", calls=(first,)), _tool_turn(result),
+                Message("assistant", text), Message("user", polite(rng, typo(rng, req)))]
+        out.append(Example(conversation(catalog, groups, ctx, msgs), Message("assistant", calls=(answer,)),
+                           "reference", f"ref-{i}"))
     return out
