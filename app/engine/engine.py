@@ -166,9 +166,9 @@ class Engine:
         """Token id of each logits column for `prompt` (None: the whole vocabulary): the fixed output
         vocabulary, plus the prompt's own words where the graph can add them (a name or path in rare
         pieces is copied as written). `tokens`: the prompt's tokens, if already encoded."""
-        tokens = self.encode(prompt) if tokens is None else tokens
         if self.info.prompt_tokens is None:
-            return self.info.columns(tokens)
+            return self.info.output_tokens  # no per-request columns: the prompt does not matter
+        tokens = self.encode(prompt) if tokens is None else tokens
         return self.info.columns(self._copyable(prompt, tokens))
 
     def _set_columns(self, prompt: str, tokens: Sequence[int]) -> None:

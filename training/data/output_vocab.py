@@ -16,18 +16,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections import Counter
 from pathlib import Path
 
 from app.model.build import OUTPUT_VOCAB_FILE
 
 
-def count_tokens(tokenizer, texts: list[str]) -> Counter:
-    """How often each token id occurs in `texts` (tokenized as the app does: special tokens matched)."""
-    counts: Counter = Counter()
-    for enc in tokenizer.encode_batch(texts, add_special_tokens=False):
-        counts.update(enc.ids)
-    return counts
+def token_ids(tokenizer, texts: list[str]) -> set[int]:
+    """Every token id of `texts` (tokenized as the app does: special tokens matched)."""
+    return {i for enc in tokenizer.encode_batch(texts, add_special_tokens=False) for i in enc.ids}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -45,14 +41,14 @@ def main(argv: list[str] | None = None) -> None:
         for line in path.read_text("utf-8").splitlines():
             record = json.loads(line)
             texts += [record["prompt"], record["target"]]
-    counts = count_tokens(tokenizer, texts)
+    ids = token_ids(tokenizer, texts)
     args.out.write_text(json.dumps({
         "about": "Token ids (Gemma 3 base GGUF tokenizer) of every prompt and answer of the training mix: "
                  "the common part of the output vocabulary. Written by python -m training.data.output_vocab.",
         "examples": len(texts) // 2,
-        "ids": sorted(counts),
+        "ids": sorted(ids),
     }, separators=(",", ":")) + "\n", "utf-8")
-    print(json.dumps({"examples": len(texts) // 2, "tokens": len(counts), "out": str(args.out)}))
+    print(json.dumps({"examples": len(texts) // 2, "tokens": len(ids), "out": str(args.out)}))
 
 
 if __name__ == "__main__":
