@@ -18,6 +18,17 @@ def test_declare_is_compact_for_builtin_tools():
     assert declare(spec) == "create_event(title, start, duration_minutes?:int=60, location?, notes?)"
 
 
+def test_declare_names_a_lists_item_type_or_allowed_values():
+    from app.tools.catalog import ToolSpec
+
+    spec = ToolSpec("game.info", "Details of a board game.", {"type": "object", "required": ["name", "fields"],
+                    "properties": {"name": {"type": "string"},
+                                   "fields": {"type": "array", "items": {"type": "string", "enum": ["rating", "age"]}},
+                                   "years": {"type": "array", "items": {"type": "integer"}},
+                                   "tags": {"type": "array", "items": {"type": "string"}}, "raw": {"type": "array"}}})
+    assert declare(spec) == 'game.info(name, fields:list["rating"|"age"], years?:list[int], tags?:list, raw?:list)'
+
+
 def test_prefix_depends_only_on_tools():
     tools = Catalog.builtin().for_groups(["calendar"]).tools
     conv1 = Conversation(tools, CTX, (Message("user", "hi"),))

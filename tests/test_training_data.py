@@ -289,6 +289,52 @@ def test_synthetic_parallel_requests_call_one_function_once_per_listed_item():
         assert " and " in request
 
 
+def test_a_list_parameter_gets_every_listed_item_in_one_call():
+    from training.data.arrays import ARRAY_FAMILIES, array_examples
+
+    examples = array_examples(random.Random(18), 80)
+    assert {e.source for e in examples} == {"synthetic-array"}
+    for ex in examples:
+        (call,) = ex.answer.calls
+        spec = next(t for t in ex.conv.tools if t.name == call.name)
+        spec.validate(call.arguments)
+        family = next(f for f in ARRAY_FAMILIES if call.name in f.names)
+        listed = [p.name for p in family.params if p.kind == "array"]
+        assert all(isinstance(call.arguments[name], list) and call.arguments[name] for name in listed)
+        assert all(len(set(map(str, call.arguments[name]))) == len(call.arguments[name]) for name in listed)
+        assert ":list" in render_prefix(ex.conv.tools)
+        others = [t for t in ex.conv.tools if t is not spec]  # beside it, only scalar declarations
+        assert all(p.get("type") != "array" for t in others for p in t.properties.values())
+    lengths = {len(call.arguments[p.name]) for ex in examples for call in ex.answer.calls
+               for p in next(f for f in ARRAY_FAMILIES if call.name in f.names).params if p.kind == "array"}
+    assert 1 in lengths and max(lengths) >= 3  # one item is still a list
+
+
+def test_near_misses_of_list_families_offer_the_subjects_function_and_get_words():
+    from training.data.arrays import ARRAY_FAMILIES, NEAR_MISSES, array_examples
+
+    assert set(NEAR_MISSES) == {f.names[0] for f in ARRAY_FAMILIES}
+    calls_only = array_examples(random.Random(19), 30)
+    both = array_examples(random.Random(19), 30, n_near_miss=40)
+    assert [record(e) for e in both[:30]] == [record(e) for e in calls_only]  # the calls are drawn first, unchanged
+    for ex in both[30:]:
+        assert ex.source == "synthetic-irrelevant" and not ex.is_call
+        family = next(f for f in ARRAY_FAMILIES if ex.conv.messages[-1].content in NEAR_MISSES[f.names[0]])
+        assert any(t.name in family.names for t in ex.conv.tools)
+
+
+def test_array_focus_takes_the_list_parameter_calls(built):
+    from training.data.focus import is_array, is_array_near, select
+
+    records = [record(e) for e in built[0]]
+    focus = [r for r in records if is_array(r)]
+    assert len(focus) == round(Mix().arrays * 0.08) and all(len(r["calls"]) == 1 for r in focus)
+    chosen = select(records, len(focus) + 10, seed=18, focus_of=is_array)
+    assert {r["id"] for r in focus} <= {r["id"] for r in chosen}
+    near = [r for r in records if is_array_near(r)]
+    assert len(near) == round(Mix().array_near_misses * 0.08) and not any(r["calls"] for r in near)
+
+
 def test_synthetic_irrelevant_requests_are_answered_in_words():
     for ex in synthetic_examples(random.Random(5), 0, 0, 40):
         assert not ex.answer.calls and ex.answer.content

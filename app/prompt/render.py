@@ -91,8 +91,14 @@ def _type_hint(schema: Mapping[str, Any]) -> str:
     if "enum" in schema:
         return "|".join(json.dumps(v) for v in schema["enum"])
     kind = schema.get("type", "string")
+    if kind == "array":
+        # The items' type or allowed values, unless plain strings: `list[int]`, `list["rating"|"age"]`.
+        # Without them a request naming two of the allowed values looked like one no tool serves.
+        items = schema.get("items")
+        inner = _type_hint(items) if isinstance(items, Mapping) and items else ""
+        return f"list[{inner}]" if inner else "list"
     return {"string": "", "integer": "int", "number": "float", "boolean": "bool",
-            "array": "list", "object": "dict", "dict": "dict", "float": "float"}.get(str(kind), str(kind))
+            "object": "dict", "dict": "dict", "float": "float"}.get(str(kind), str(kind))
 
 
 def declare(tool: ToolSpec, describe: bool = False) -> str:

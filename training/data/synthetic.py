@@ -42,6 +42,7 @@ class Param:
     description: str
     sample: Sample
     required: bool = True
+    items: Any = None  # an array's item schema ({"type": "integer"}, {"enum": [...]}), declared with it
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,8 @@ class Family:
     many: str = ""  # the param a parallel request lists several values of
 
     def spec(self, rng: random.Random) -> ToolSpec:
-        props = {p.name: {"type": p.kind, "description": p.description} for p in self.params}
+        props = {p.name: {"type": p.kind, "description": p.description} | ({"items": p.items} if p.items else {})
+                 for p in self.params}
         required = [p.name for p in self.params if p.required]
         return ToolSpec(rng.choice(self.names), self.description,
                         {"type": "object", "properties": props, "required": required})
