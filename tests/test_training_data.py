@@ -335,6 +335,17 @@ def test_array_focus_takes_the_list_parameter_calls(built):
     assert len(near) == round(Mix().array_near_misses * 0.08) and not any(r["calls"] for r in near)
 
 
+def test_catalog_focus_replays_calls_to_the_builtin_tools_only(built):
+    from training.data.focus import CATALOG_NAMES, is_array, is_catalog, select
+
+    records = [record(e) for e in built[0]]
+    replay = [r for r in records if is_catalog(r)]
+    assert replay and all(r["calls"] and {c["name"] for c in r["calls"]} <= CATALOG_NAMES for r in replay)
+    assert not any(is_catalog(r) for r in records if not r["calls"] or is_array(r))
+    chosen = select(records, 60, seed=21, focus_of=is_array, also={is_catalog: 25})
+    assert len(chosen) == 60 and sum(map(is_catalog, chosen)) >= 25
+
+
 def test_synthetic_irrelevant_requests_are_answered_in_words():
     for ex in synthetic_examples(random.Random(5), 0, 0, 40):
         assert not ex.answer.calls and ex.answer.content
