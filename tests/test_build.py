@@ -101,14 +101,16 @@ def test_output_vocabulary_keeps_what_the_app_writes(hf_tokenizer):
 
 
 def test_output_vocabulary_fixed_part_is_what_the_model_was_trained_to_write(hf_tokenizer):
-    """The fixed columns hold the training mix's tokens; every other Latin piece is a column only when the
-    prompt has it, and nothing else is."""
-    from app.model.build import latin_output_tokens, output_vocab
+    """The fixed columns hold the training mix's tokens (Latin pieces only); every other piece, in any script,
+    is a column only when the prompt has it; unused slots and control pieces never are."""
+    from app.model.build import latin_output_tokens, output_vocab, writable_tokens
 
     vocab = output_vocab(hf_tokenizer)
     fixed, from_prompt = set(vocab.fixed), set(vocab.from_prompt)
-    assert len(fixed) == 32768 and not fixed & from_prompt
-    assert fixed | from_prompt == set(latin_output_tokens(hf_tokenizer))
+    assert len(fixed) == 32768 and not fixed & from_prompt and fixed <= set(latin_output_tokens(hf_tokenizer))
+    assert from_prompt == set(writable_tokens(hf_tokenizer)) - fixed
+    assert set(hf_tokenizer.encode("~/Pictures/日本旅行 مرحبا").ids) <= fixed | from_prompt
+    assert not {hf_tokenizer.token_to_id(t) for t in ("<unused5>", "<start_of_image>")} & (fixed | from_prompt)
     trained = 'call:search_files{"query": "slides", "folder": "~/Downloads"}\nSorry, no available tool handles that.'
     assert set(hf_tokenizer.encode(trained).ids) <= fixed
     assert hf_tokenizer.token_to_id("\u2581méthodique") in from_prompt

@@ -63,6 +63,37 @@ def test_dev_cases_never_reach_training(built):
     assert not generated_last & dev_requests
 
 
+def test_holdout_is_valid_and_written_apart_from_the_seeds_and_the_generator(built):
+    """training/data/holdout.jsonl: requests written by hand apart from the seed files (docs/evaluation.md); each
+    loads with the evaluation's loader, every option of every expected call is a valid call to a granted tool whose
+    times resolve, and no seed case or generated example asks any of its requests."""
+    from itertools import product
+
+    from app.calls import ToolCall
+    from app.eval.cases import load_cases as load_eval_cases
+    from app.tools.catalog import TIME_ARGS
+    from app.tools.timeparse import resolve_time
+
+    catalog = Catalog.builtin()
+    cases = load_eval_cases(Path(generate.__file__).parent / "holdout.jsonl")
+    assert len(cases) >= 200 and 0.1 <= sum(not c.expected for c in cases) / len(cases) <= 0.25
+    assert {call.name for c in cases for call in c.expected} == {t.name for t in catalog}
+    for case in cases:
+        for call in case.expected:
+            assert catalog.get(call.name).group in case.granted, case.id
+            choices = [[(k, o) for o in (v["any_of"] if isinstance(v, dict) else [v])] for k, v in call.arguments.items()]
+            for arguments in map(dict, product(*choices)):
+                catalog.validate(ToolCall(call.name, arguments))
+                for name in TIME_ARGS & arguments.keys():
+                    resolve_time(arguments[name], case.now)
+    asked = {c.request.strip().lower() for c in cases}
+    assert not asked & {c["request"].strip().lower() for c in load_cases()}
+    generated = {[m for m in e.conv.messages if m.role == "user"][-1].content.strip().lower() for e in built[0]}
+    assert not asked & generated
+    dev_ids = {c["id"] for c in split(load_cases())[1]}
+    assert not {c.id for c in cases} & dev_ids
+
+
 def test_every_call_validates_against_its_tools_schema(built):
     catalog = Catalog.builtin()
     calls = 0
@@ -344,6 +375,21 @@ def test_catalog_focus_replays_calls_to_the_builtin_tools_only(built):
     assert not any(is_catalog(r) for r in records if not r["calls"] or is_array(r))
     chosen = select(records, 60, seed=21, focus_of=is_array, also={is_catalog: 25})
     assert len(chosen) == 60 and sum(map(is_catalog, chosen)) >= 25
+
+
+def test_ungranted_and_file_command_focus_pick_the_two_lessons_the_list_candidates_lost(built):
+    from training.data.focus import is_file_command, is_ungranted
+
+    records = [record(e) for e in built[0]]
+    refusals = [r for r in records if is_ungranted(r)]
+    assert refusals and all(not r["calls"] for r in refusals)
+    on_files = [r for r in records if is_file_command(r)]
+    assert on_files and all("cwd" not in c["arguments"] for r in on_files for c in r["calls"] if c["name"] == "run_command")
+    shell = {"id": "x", "source": "catalog", "prompt": "", "target": ""}
+    assert is_file_command({**shell, "calls": [{"name": "run_command", "arguments": {"command": "wc -l ~/data.csv"}}]})
+    assert not is_file_command({**shell, "calls": [{"name": "run_command",
+                                                    "arguments": {"command": "wc -l data.csv", "cwd": "~/x"}}]})
+    assert not is_file_command({**shell, "calls": [{"name": "run_command", "arguments": {"command": "git status"}}]})
 
 
 def test_synthetic_irrelevant_requests_are_answered_in_words():

@@ -75,13 +75,24 @@ def _is_latin_piece(piece: str) -> bool:
 
 
 def latin_output_tokens(tokenizer: Tokenizer) -> list[int]:
-    """The output vocabulary: the ids of the `_is_latin_piece` pieces.
+    """The ids of the `_is_latin_piece` pieces: what the fixed output columns are chosen from.
 
     The output projection over the full 262k vocabulary is the largest read per
-    decoded token; the app's answers and tool calls are in these scripts, and the
+    decoded token; the app's own answers and tool calls are in these scripts, and the
     input side (and tokenizer) keeps the whole vocabulary.
     """
     return sorted(tid for piece, tid in tokenizer.get_vocab(with_added_tokens=True).items() if _is_latin_piece(piece))
+
+
+# Control pieces an answer never holds (the turn markers and <eos> are in `_NEEDED`).
+_CONTROL = frozenset({"<bos>", "<unk>", "<mask>", "[multimodal]", "<start_of_image>", "<end_of_image>"})
+
+
+def writable_tokens(tokenizer: Tokenizer) -> list[int]:
+    """Every piece the model may write in some request, in any script: all but the `<unusedN>` slots and
+    the control pieces."""
+    return sorted(tid for piece, tid in tokenizer.get_vocab(with_added_tokens=True).items()
+                  if piece and piece not in _CONTROL and not piece.startswith("<unused"))
 
 
 # Ids of every token of the training mix (training/data/output_vocab.py): the common part of the output layer.
@@ -98,18 +109,19 @@ class OutputVocab:
 
 
 def output_vocab(tokenizer: Tokenizer, size: int = FIXED_OUTPUTS) -> OutputVocab:
-    """The Latin-script pieces (`latin_output_tokens`), split in two for decode speed.
+    """The output vocabulary, split in two for decode speed.
 
-    Fixed: markers, bytes, whitespace runs, single characters, every token of the training mix, then the
-    earliest merges, up to `size` (32,768 of 173,554: the output layer reads a fifth of the rows it did).
-    From the prompt: every other Latin piece, as a column only for a request whose prompt contains it,
-    so an unusual name or path in the request is still copied with the tokens the model was trained on.
+    Fixed, Latin-script pieces only: markers, bytes, whitespace runs, single characters, every token of the
+    training mix, then the earliest merges, up to `size` (32,768 of 173,554: the output layer reads a fifth of
+    the rows it did). From the prompt: every other piece, in any script, as a column only for a request whose
+    prompt contains it, so a name or path in the request (`~/Pictures/日本旅行`) is copied as written. Until
+    recipe 6 only Latin pieces could be, and a Japanese folder name came back translated ("Japan Travel").
     """
     from app.model.export import select_output_tokens
 
     common = json.loads(OUTPUT_VOCAB_FILE.read_text("utf-8"))["ids"]
     fixed = select_output_tokens(tokenizer, size=size, include=common, allow=_is_latin_piece)
-    return OutputVocab(fixed, sorted(set(latin_output_tokens(tokenizer)) - set(fixed)))
+    return OutputVocab(fixed, sorted(set(writable_tokens(tokenizer)) - set(fixed)))
 
 
 def _load_real_model(gguf_path: Path, adapter_dir: Path | None) -> Any:

@@ -36,7 +36,8 @@ REBUILD_COMMAND = "deskmate model build --force"
 # 3: the graph's metadata says which layers are local (the engine frees their old keys)
 # 4: the tokenizer ships as tokenizer.model (SentencePiece), not tokenizer.json
 # 5: 32,768 fixed output columns plus the prompt's own tokens (`extra_tokens`), was 173,554 fixed
-RECIPE_VERSION = 5
+# 6: the prompt's tokens in any script can be columns (a Japanese file name is copied), was Latin only
+RECIPE_VERSION = 6
 
 AdapterChoice = Literal["default", "explicit", "none"]
 

@@ -57,6 +57,14 @@ having seen ~100 calls to the catalog in 1,500. Run 21 is the same with a replay
 
     python -m training.data.focus ... --focus array --focus-limit 450 --also array-near=300 --also near-forms=150 \
         --also catalog=450 --also parallel=100 --total 1600 --seed 21
+
+Every candidate of runs 18-21 lost the same two dev cases: a calendar request with no calendar granted answered
+with a folder, and `wc -l` run with the file as its `cwd`. Run 22 is run 20 with the examples that teach those two
+beside it (not shipped: its refusals came back where the group was granted, and the `cwd` habit stayed):
+
+    python -m training.data.focus ... --focus array --focus-limit 450 --also array-near=350 --also near-forms=200 \
+        --also nocall=250 --also ungranted=200 --also file-command=137 --also forms=100 --also parallel=50 \
+        --total 1850 --seed 22
 """
 
 from __future__ import annotations
@@ -143,9 +151,26 @@ def is_catalog(record: dict) -> bool:
     return bool(calls) and all(call["name"] in CATALOG_NAMES for call in calls)
 
 
+def is_ungranted(record: dict) -> bool:
+    """A catalog request whose group is not granted, answered in words: "add 'Flight to Oslo' on July 9" with no
+    calendar must not become a folder (the dev case every list-lesson candidate lost, run 22)."""
+    return record["source"] == "ungranted"
+
+
+_FILE_IN_COMMAND = re.compile(r"~?/[^\s'\"]*\.\w{1,5}\b")
+
+
+def is_file_command(record: dict) -> bool:
+    """A shell command on a file named in the command itself, with no `cwd`: `wc -l ~/data.csv`, not
+    `wc -l` run "in" the file (the other dev case those candidates lost, run 22)."""
+    return any(call["name"] == "run_command" and "cwd" not in call["arguments"]
+               and _FILE_IN_COMMAND.search(call["arguments"].get("command", ""))
+               for call in record.get("calls") or [])
+
+
 FOCUS = {"generator": is_focus, "catalog": is_catalog, "parallel": is_parallel, "nocall": is_nocall_focus,
          "forms": is_forms_focus, "near-forms": is_near_forms, "reference": is_reference, "array": is_array,
-         "array-near": is_array_near}
+         "array-near": is_array_near, "ungranted": is_ungranted, "file-command": is_file_command}
 
 
 def select(records: list[dict], total: int, seed: int,
