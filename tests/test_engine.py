@@ -139,6 +139,7 @@ def only(token: int):
     ("\u2581méthodique", "file it under méthodique"),  # the prompt's own token
     ("Lotus", "book yoga at Lotus Studio"),  # the prompt has "▁Lotus"; a JSON string starts with "Lotus"
     ("旅行", "make a folder ~/Pictures/日本旅行"),  # any script: a Japanese folder name is copied, not translated
+    ("日本", "when was 日本語メモ.txt last changed?"),  # the prompt's "▁日本|語" without its space: alone it is "日本語"
 ])
 def test_a_rare_piece_of_the_prompt_can_be_written_in_that_request_only(engine, piece, request_text):
     """The fixed output columns are the common pieces; a rare one (a name, a path) is a column when the prompt

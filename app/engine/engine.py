@@ -113,6 +113,7 @@ class Engine:
         self._binding = session.io_binding()
         self._columns: np.ndarray | None = None  # token id of each logits column, this request
         self._words: dict[str, tuple[int, ...]] = {}  # a prompt's word -> the tokens of its spellings (`_copyable`)
+        self._twins: dict[int, int | None] = {}  # token -> the same piece with/without "▁" (`_twin`)
         self._logits = np.zeros((1, 0), np.float32)  # [B=1, columns] bound output
         self._set_columns("", [])
         self.kv.bind(self._binding)
@@ -146,11 +147,23 @@ class Engine:
 
     # -- the graph -----------------------------------------------------------------
 
+    def _twin(self, token: int) -> int | None:
+        """The same piece with its leading space marker dropped ("▁Rés" -> "Rés"), or added, if the vocabulary
+        has it: a name copied after a slash or a quote keeps the prompt's split but loses the space."""
+        if token not in self._twins:
+            piece = self.tokenizer.id_to_token(token)
+            other = piece[1:] if piece.startswith("\u2581") else "\u2581" + piece
+            self._twins[token] = self.tokenizer.token_to_id(other) if piece.strip("\u2581") else None
+        return self._twins[token]
+
     def _copyable(self, prompt: str, tokens: Sequence[int]) -> list[int]:
-        """The prompt's tokens, plus each of its words and names as a copy of it may be spelled: alone
-        (after a quote or a slash, "Lotus" in `"Lotus Studio"`) or after a space ("▁Lotus"), as written,
-        capitalized (an event title) or in lower case."""
+        """The prompt's tokens and their twins with or without the space marker, plus each of its words and
+        names as a copy of it may be spelled: alone (after a quote or a slash, "Lotus" in `"Lotus Studio"`) or
+        after a space ("▁Lotus"), as written, capitalized (an event title) or in lower case. The twins matter
+        where encoding a word alone merges it differently: the prompt's "▁日本|語" is copied as "日本|語",
+        while "日本語" alone is one piece the model does not pick."""
         ids = set(tokens)
+        ids.update(t for t in map(self._twin, ids.copy()) if t is not None)
         if len(self._words) > WORDS_CACHED:
             self._words.clear()
         for word in set(_CHUNK.findall(prompt)) | set(_WORD.findall(prompt)):
