@@ -64,7 +64,7 @@ def test_dev_cases_never_reach_training(built):
 
 
 def test_holdout_is_valid_and_written_apart_from_the_seeds_and_the_generator(built):
-    """training/data/holdout.jsonl: requests written by hand apart from the seed files (docs/evaluation.md); each
+    """training/data/holdout.jsonl: requests written one by one, apart from the seed files (docs/evaluation.md); each
     loads with the evaluation's loader, every option of every expected call is a valid call to a granted tool whose
     times resolve, and no seed case or generated example asks any of its requests."""
     from itertools import product
