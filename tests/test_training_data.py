@@ -53,13 +53,18 @@ def test_generator_is_deterministic_for_a_seed(built):
     assert [record(e) for e in other] != [record(e) for e in built[0]]
 
 
+def last_request(example) -> str:
+    """What the user asked last in a generated example."""
+    return [m for m in example.conv.messages if m.role == "user"][-1].content
+
+
 def test_dev_cases_never_reach_training(built):
     examples, dev = built
     dev_ids = {c["id"] for c in dev}
     seed_ids = {e.id.removesuffix("-v") for e in examples if e.source == "seed"}
     assert seed_ids and not seed_ids & dev_ids
     dev_requests = {c["request"] for c in dev}
-    generated_last = {[m for m in e.conv.messages if m.role == "user"][-1].content for e in examples if e.source != "seed"}
+    generated_last = {last_request(e) for e in examples if e.source != "seed"}
     assert not generated_last & dev_requests
 
 
@@ -87,10 +92,10 @@ def test_holdout_is_valid_and_written_apart_from_the_seeds_and_the_generator(bui
                 for name in TIME_ARGS & arguments.keys():
                     resolve_time(arguments[name], case.now)
     asked = {c.request.strip().lower() for c in cases}
-    assert not asked & {c["request"].strip().lower() for c in load_cases()}
-    generated = {[m for m in e.conv.messages if m.role == "user"][-1].content.strip().lower() for e in built[0]}
-    assert not asked & generated
-    dev_ids = {c["id"] for c in split(load_cases())[1]}
+    seeds = load_cases()
+    assert not asked & {c["request"].strip().lower() for c in seeds}
+    assert not asked & {last_request(e).strip().lower() for e in built[0]}
+    dev_ids = {c["id"] for c in split(seeds)[1]}
     assert not {c.id for c in cases} & dev_ids
 
 
