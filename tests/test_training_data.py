@@ -397,6 +397,26 @@ def test_ungranted_and_file_command_focus_pick_the_two_lessons_the_list_candidat
     assert not is_file_command({**shell, "calls": [{"name": "run_command", "arguments": {"command": "git status"}}]})
 
 
+def test_optional_focus_takes_calls_that_give_an_optional_argument_of_their_declaration(built):
+    from training.data.focus import is_optional
+
+    prompt = render_prefix(Catalog.builtin().tools)
+    search = {"id": "x", "source": "catalog", "prompt": prompt, "target": ""}
+    assert is_optional({**search, "calls": [{"name": "search_files",
+                                             "arguments": {"query": "*.py", "folder": "~/Projects"}}]})
+    assert not is_optional({**search, "calls": [{"name": "search_files", "arguments": {"query": "*.py"}}]})
+    assert not is_optional({**search, "calls": []})
+    records = [record(e) for e in built[0]]
+    chosen = [r for r in records if is_optional(r)]
+    sources = {r["source"] for r in chosen}
+    assert {"synthetic", "catalog"} <= sources  # unseen declarations' flags as well as the catalog's folders
+    catalog = {t.name: t for t in Catalog.builtin().tools}
+    for r in chosen:
+        given = {a for c in r["calls"] if c["name"] in catalog for a in c["arguments"]
+                 if a not in catalog[c["name"]].required}
+        assert given or any(c["name"] not in catalog for c in r["calls"])
+
+
 def test_synthetic_irrelevant_requests_are_answered_in_words():
     for ex in synthetic_examples(random.Random(5), 0, 0, 40):
         assert not ex.answer.calls and ex.answer.content
