@@ -68,10 +68,10 @@ def test_dev_cases_never_reach_training(built):
     assert not generated_last & dev_requests
 
 
-def test_holdout_is_valid_and_written_apart_from_the_seeds_and_the_generator(built):
-    """training/data/holdout.jsonl: requests written one by one, apart from the seed files (docs/evaluation.md); each
-    loads with the evaluation's loader, every option of every expected call is a valid call to a granted tool whose
-    times resolve, and no seed case or generated example asks any of its requests."""
+def _written_apart(name: str, built) -> list:
+    """Cases written one by one, apart from the seed files (docs/evaluation.md): each loads with the evaluation's
+    loader, every option of every expected call is a valid call to a granted tool whose times resolve, and no seed
+    case or generated example asks any of their requests."""
     from itertools import product
 
     from app.calls import ToolCall
@@ -80,9 +80,7 @@ def test_holdout_is_valid_and_written_apart_from_the_seeds_and_the_generator(bui
     from app.tools.timeparse import resolve_time
 
     catalog = Catalog.builtin()
-    cases = load_eval_cases(Path(generate.__file__).parent / "holdout.jsonl")
-    assert len(cases) >= 200 and 0.1 <= sum(not c.expected for c in cases) / len(cases) <= 0.25
-    assert {call.name for c in cases for call in c.expected} == {t.name for t in catalog}
+    cases = load_eval_cases(Path(generate.__file__).parent / name)
     for case in cases:
         for call in case.expected:
             assert catalog.get(call.name).group in case.granted, case.id
@@ -97,6 +95,22 @@ def test_holdout_is_valid_and_written_apart_from_the_seeds_and_the_generator(bui
     assert not asked & {last_request(e).strip().lower() for e in built[0]}
     dev_ids = {c["id"] for c in split(seeds)[1]}
     assert not {c.id for c in cases} & dev_ids
+    return cases
+
+
+def test_holdout_is_valid_and_written_apart_from_the_seeds_and_the_generator(built):
+    cases = _written_apart("holdout.jsonl", built)
+    assert len(cases) >= 200 and 0.1 <= sum(not c.expected for c in cases) / len(cases) <= 0.25
+    assert {call.name for c in cases for call in c.expected} == {t.name for t in Catalog.builtin()}
+
+
+def test_calendar_probe_is_valid_and_never_expects_the_calendar_as_a_location(built):
+    """training/data/probe-calendar.jsonl: new events whose request names the calendar as where they go."""
+    cases = _written_apart("probe-calendar.jsonl", built)
+    assert len(cases) == 40 and all([call.name for call in c.expected] == ["create_event"] for c in cases)
+    locations = [c.expected[0].arguments.get("location") for c in cases]
+    assert 5 <= sum(loc is not None for loc in locations) < 20
+    assert not any(re.search(r"calend|schedule|diary", json.dumps(loc), re.I) for loc in locations if loc)
 
 
 def test_every_call_validates_against_its_tools_schema(built):
@@ -183,9 +197,29 @@ def test_shell_stands_in_for_files_and_processes_with_a_plain_command():
 
 
 def _minutes(clock: str) -> int:
-    """'10:30am' -> 630."""
-    h, _, m = clock[:-2].partition(":")
-    return (int(h) % 12 + (12 if clock.endswith("pm") else 0)) * 60 + int(m or 0)
+    """'10:30am' -> 630, '14:15' -> 855."""
+    meridiem = clock[-2:] if clock.endswith(("am", "pm")) else ""
+    h, _, m = clock.removesuffix(meridiem).partition(":")
+    hour = int(h) % 12 + (12 if meridiem == "pm" else 0) if meridiem else int(h)
+    return hour * 60 + int(m or 0)
+
+
+# A spoken range: '2-4pm', '15:00 to 16:30', 'between 8 and 10am', 'from 10am until 1pm'.
+_CLOCK = r"(\d{1,2}(?::\d\d)?(?:[ap]m)?)"
+_RANGE = re.compile(rf"(?<![\d-]){_CLOCK}(?:-| to | until | and ){_CLOCK}(?![\d-])")
+
+
+def _range_ends(text: str) -> tuple[str, str]:
+    """The start and end clocks of the range `text` says; a first time without am/pm takes the end's ('2:30-3pm')."""
+    first, last = _RANGE.search(text).groups()
+    if last.endswith(("am", "pm")) and not first.endswith(("am", "pm")):
+        first += last[-2:]
+    return first, last
+
+
+def _range_minutes(text: str) -> tuple[int, int]:
+    first, last = _range_ends(text)
+    return _minutes(first), _minutes(last)
 
 
 def test_a_from_to_request_becomes_a_start_and_a_length():
@@ -197,9 +231,9 @@ def test_a_from_to_request_becomes_a_start_and_a_length():
     ctx = Context(datetime(2026, 5, 12, 9, 0), "/home/ana", ("~",))
     for seed in range(30):
         text, args = _from_to(random.Random(seed), ctx, "Study", "study")
-        start, end = re.findall(r"\d{1,2}(?::\d\d)?[ap]m", text)
-        assert args["start"].endswith(start)
-        assert args["duration_minutes"] == _minutes(end) - _minutes(start), text
+        start, end = _range_minutes(text)
+        assert _minutes(args["start"].split()[-1]) == start, text
+        assert args["duration_minutes"] == end - start, text
 
 
 def test_duration_requests_all_carry_the_spoken_length_in_minutes():
@@ -415,6 +449,39 @@ def test_optional_focus_takes_calls_that_give_an_optional_argument_of_their_decl
         given = {a for c in r["calls"] if c["name"] in catalog for a in c["arguments"]
                  if a not in catalog[c["name"]].required}
         assert given or any(c["name"] not in catalog for c in r["calls"])
+
+
+def test_a_calendar_named_as_where_an_event_goes_is_never_its_location():
+    from training.data.catalog_gen import CALENDAR_TARGETS, calendar_target_examples
+
+    examples = calendar_target_examples(random.Random(24), Catalog.builtin(), 80)
+    places = 0
+    for ex in examples:
+        (answer,) = ex.answer.calls
+        assert answer.name == "create_event" and ex.source == "calendar-target"
+        location = answer.arguments.get("location", "")
+        assert not re.search(r"calend|\bcal\b|schedule|agenda", location, re.I)
+        assert location not in (answer.arguments["start"], ex.conv.messages[-1].content)
+        places += bool(location)
+    assert 0 < places < len(examples) / 2  # a named place still goes in; most requests name none
+    assert len({t for ex in examples for t in CALENDAR_TARGETS if t in ex.conv.messages[-1].content.lower()}) >= 6
+
+
+def test_spoken_spans_say_the_start_and_end_they_are_generated_from():
+    from datetime import datetime
+
+    from app.tools.timeparse import resolve_time
+    from training.data.catalog_gen import _span
+
+    now = datetime(2026, 12, 7, 8, 0)
+    rng = random.Random(3)
+    for start, end in ((840, 960), (540, 630), (690, 780), (480, 600)):
+        for _ in range(12):
+            spoken = _span(rng, start, end)
+            assert _range_minutes(spoken) == (start, end), spoken
+            first, last = _range_ends(spoken)  # the app's time parser reads both ends the same way
+            minutes = (resolve_time(f"Friday at {last}", now) - resolve_time(f"Friday at {first}", now)).seconds // 60
+            assert minutes == end - start, spoken
 
 
 def test_synthetic_irrelevant_requests_are_answered_in_words():

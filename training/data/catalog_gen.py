@@ -436,10 +436,25 @@ def _from_to(rng, ctx, title: str, spoken_title: str) -> tuple[str, dict]:
     start = rng.choice((8, 9, 10, 11, 13, 14, 15, 16, 17, 18)) * 60 + rng.choice((0, 0, 30))
     end = start + rng.choice((30, 45, 60, 90, 120, 150, 180, 240))
     d_sp = _whole_day(d_sp)
+    span = _span(rng, start, end)
     text = rng.choice((f"{spoken_title} {d_sp} from {_hhmm(start)} to {_hhmm(end)}",
-                       f"put {spoken_title} in the calendar {d_sp}, {_hhmm(start)}-{_hhmm(end)}",
-                       f"block {d_sp} from {_hhmm(start)} until {_hhmm(end)} for {spoken_title}"))
+                       f"put {spoken_title} in the calendar {d_sp}, {span}",
+                       f"{spoken_title} {d_sp} {span}", f"add {spoken_title}, {d_sp} {span}",
+                       f"block {d_sp} from {_hhmm(start)} until {_hhmm(end)} for {spoken_title}",
+                       f"block out {span} {d_sp} for {spoken_title}"))
     return text, {"title": title, "start": _day_at(d_c, _hhmm(start)), "duration_minutes": end - start}
+
+
+def _span(rng: random.Random, start: int, end: int) -> str:
+    """A start and an end the ways people write them: '2-4pm', '15:00-16:30', 'between 8 and 10am'. The probe of
+    2026-12-07 found these read as other lengths (15:00 to 16:30 -> 150 minutes, 8 and 10 am -> 100)."""
+    def h24(t: int) -> str:
+        return f"{t // 60}:{t % 60:02d}"
+    spans = [f"{_hhmm(start)}-{_hhmm(end)}", f"{h24(start)}-{h24(end)}", f"{h24(start)} to {h24(end)}"]
+    if (start < 720) == (end < 720):  # one meridiem: said once, at the end
+        first = _hhmm(start)[:-2]
+        spans += [f"{first}-{_hhmm(end)}", f"between {first} and {_hhmm(end)}", f"from {first} to {_hhmm(end)}"]
+    return rng.choice(spans)
 
 
 def b_create_event(rng, ctx) -> Built:
@@ -461,11 +476,34 @@ def b_create_event(rng, ctx) -> Built:
         place = rng.choice(PLACES)
         args["location"] = place
         text += f" at {place}" if not place.startswith("the ") else f" in {place}"
+    if rng.random() < 0.3 and "calendar" not in text:
+        text += rng.choice(CALENDAR_TARGETS)
     if rng.random() < 0.1:
         note = rng.choice(("bring the laptop", "ask about the invoice", "wear sneakers"))
         args["notes"] = note
         text += f", note: {note}"
     return text, call("create_event", **args), "calendar"
+
+
+# Where the event goes, said the way people end the request. The shipped model of 2026-12-07 read it as the
+# location ("add dentist on friday at 3pm to my calendar" -> location "my calendar"); the generator had it once,
+# before the time, in one phrasing of six.
+CALENDAR_TARGETS = (" to my calendar", " on my calendar", " in my calendar", " to the calendar", " on the calendar",
+                    " in my cal", " to my cal", " in my schedule", " to my schedule", " on my agenda",
+                    ", add it to my calendar", ", put it in the calendar", " (calendar)")
+
+
+def calendar_target_examples(rng: random.Random, catalog: Catalog, n: int) -> list[Example]:
+    """New events whose request names the calendar as where they go: no location unless a place is named."""
+    out: list[Example] = []
+    while len(out) < n:
+        groups, ctx = random_context(rng, "calendar")
+        text, answer, _ = b_create_event(rng, ctx)
+        if not any(target in text for target in CALENDAR_TARGETS):
+            continue
+        conv = conversation(catalog, groups, ctx, [Message("user", polite(rng, typo(rng, text)))])
+        out.append(Example(conv, answer, "calendar-target", f"calt-{len(out)}"))
+    return out
 
 
 def b_update_event(rng, ctx) -> Built:

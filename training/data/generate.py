@@ -18,7 +18,8 @@ from pathlib import Path
 from app.tools.catalog import Catalog
 
 from training.data.arrays import array_examples
-from training.data.catalog_gen import catalog_examples, duration_examples, multi_examples, outside_folder_examples
+from training.data.catalog_gen import (calendar_target_examples, catalog_examples, duration_examples, multi_examples,
+                                      outside_folder_examples)
 from training.data.common import Example
 from training.data.external import glaive_examples, seal_examples
 from training.data.history import answer_examples, chain_examples, followup_examples, reference_examples
@@ -53,6 +54,7 @@ class Mix:
     synthetic_sentences: int = 250  # BFCL parallel (17.5%) got one call for "X for A? And X for B?"
     synthetic_near_miss: int = 180  # BFCL irrelevance (56%): a function on the subject, not for the job
     durations: int = 360  # run 7 misread 4 dev lengths; the catalog mix holds only ~70 requests with one
+    calendar_targets: int = 200  # "... to my calendar" was read as a location (2026-12-07)
     references: int = 300  # "cancel the second one" after a listing (run 17): the dev split's history misses
     arrays: int = 300  # a list parameter gets one call with every item (run 18); 57 of 22,277 examples had a list
     array_near_misses: int = 150  # a list family's subject, not its job: words (run 19; run 18 called them eagerly)
@@ -86,9 +88,10 @@ def build_examples(seed: int, mix: Mix = Mix()) -> tuple[list[Example], list[dic
     glaive_rng = random.Random(rng.random())
     glaive = sorted(glaive_examples(glaive_rng), key=lambda ex: (not ex.is_call, glaive_rng.random()))
     out += glaive[: mix.glaive]
-    # Drawn last (runs 17, 18): every other kind draws the same examples as before they were added.
+    # Drawn last (runs 17, 18, 24): every other kind draws the same examples as before they were added.
     out += reference_examples(random.Random(rng.random()), catalog, mix.references)
     out += array_examples(random.Random(rng.random()), mix.arrays, mix.array_near_misses)
+    out += calendar_target_examples(random.Random(rng.random()), catalog, mix.calendar_targets)
     dev_requests = {c["request"].strip().lower() for c in dev_cases}
     kept = []
     for ex in out:
