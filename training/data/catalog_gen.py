@@ -495,14 +495,21 @@ CALENDAR_TARGETS = (" to my calendar", " on my calendar", " in my calendar", " t
 
 def calendar_target_examples(rng: random.Random, catalog: Catalog, n: int) -> list[Example]:
     """New events whose request names the calendar as where they go: no location unless a place is named."""
+    return _calendar_drawn(rng, catalog, n, b_create_event,
+                           lambda text, _: any(target in text for target in CALENDAR_TARGETS), "calendar-target", "calt")
+
+
+def _calendar_drawn(rng: random.Random, catalog: Catalog, n: int, draw: Callable[[random.Random, Context], Built],
+                    keep: Callable[[str, Message], bool], source: str, prefix: str) -> list[Example]:
+    """`n` calendar requests drawn from `draw` that `keep` accepts (request text, answer), typed as people do."""
     out: list[Example] = []
     while len(out) < n:
         groups, ctx = random_context(rng, "calendar")
-        text, answer, _ = b_create_event(rng, ctx)
-        if not any(target in text for target in CALENDAR_TARGETS):
+        text, answer, _ = draw(rng, ctx)
+        if not keep(text, answer):
             continue
         conv = conversation(catalog, groups, ctx, [Message("user", polite(rng, typo(rng, text)))])
-        out.append(Example(conv, answer, "calendar-target", f"calt-{len(out)}"))
+        out.append(Example(conv, answer, source, f"{prefix}-{len(out)}"))
     return out
 
 
@@ -809,15 +816,9 @@ def duration_examples(rng: random.Random, catalog: Catalog, n: int) -> list[Exam
     (75 -> 150, 30 -> 150, 180 -> 90), so the builders' requests with a length are drawn again here.
     """
     builders = (b_create_event, b_create_event, b_update_event, b_find_free_time)
-    out: list[Example] = []
-    while len(out) < n:
-        groups, ctx = random_context(rng, "calendar")
-        text, answer, _ = rng.choice(builders)(rng, ctx)
-        if not any(key in c.arguments for c in answer.calls for key in DURATION_KEYS):
-            continue
-        conv = conversation(catalog, groups, ctx, [Message("user", polite(rng, typo(rng, text)))])
-        out.append(Example(conv, answer, "duration", f"dur-{len(out)}"))
-    return out
+    return _calendar_drawn(rng, catalog, n, lambda rng, ctx: rng.choice(builders)(rng, ctx),
+                           lambda _, answer: any(key in c.arguments for c in answer.calls for key in DURATION_KEYS),
+                           "duration", "dur")
 
 
 def outside_folder_examples(rng: random.Random, catalog: Catalog, n: int) -> list[Example]:
